@@ -1,0 +1,62 @@
+# Every target installs what it needs from the project's own files: a .venv from the pinned
+# requirements and the pinned CDK CLI with Node 22 from npm. Nothing is installed globally.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+VENV := .venv
+PYTHON := $(VENV)/bin/python
+PYTEST := $(VENV)/bin/pytest
+STAGE ?= dev
+
+# node_modules/.bin first, so the CDK CLI and jsii (under the Python CDK) both run on Node 22.
+export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
+export CDK_DISABLE_VERSION_CHECK := 1
+export CDK_DISABLE_CLI_TELEMETRY := true
+
+.PHONY: help setup synth test test-unit test-infra test-integration test-e2e lint format local demo bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -r requirements-dev.txt -e .
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-fund --no-audit --loglevel=error
+	touch $@
+
+setup: $(VENV)/.installed node_modules/.installed ## create .venv and install the pinned Python and Node toolchain
+
+synth: setup ## synthesize the stack of STAGE (default dev) into cdk.out/
+	cdk synth --quiet -c stage=$(STAGE)
+
+test: setup ## run the whole suite: unit, template, integration and end-to-end
+	$(PYTEST) tests
+
+test-unit: setup ## unit tests only (no sockets)
+	$(PYTEST) tests/unit
+
+test-infra: setup ## template tests, cdk-nag and cfn-lint
+	$(PYTEST) tests/infra
+
+test-integration: setup ## integration tests against the local DynamoDB-compatible server
+	$(PYTEST) tests/integration
+
+test-e2e: setup ## cdk deploy into the embedded cloud, then messages through the stream pump
+	$(PYTEST) tests/e2e
+
+lint: setup ## ruff (lint and format check) and mypy
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+format: setup ## apply ruff's fixes and formatting
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+clean: ## remove build outputs (keeps .venv and node_modules)
+	rm -rf cdk.out cdk.out.* .pytest_cache .mypy_cache .ruff_cache .hypothesis build *.egg-info

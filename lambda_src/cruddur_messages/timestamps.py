@@ -1,0 +1,56 @@
+"""Fixed-width UTC timestamps, so that string order (DynamoDB's sort-key order) is time order.
+
+Every `created_at` and `last_message_at` is `YYYY-MM-DDTHH:MM:SS.ffffff+00:00`: always
+microseconds, always `+00:00`. The course mixed naive local times with UTC ones and crashed on
+values without microseconds; `parse_timestamp` accepts those legacy forms and `format_timestamp`
+never writes them.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Final
+
+TIMESTAMP_WIDTH: Final = len("2000-01-01T00:00:00.000000+00:00")
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def format_timestamp(moment: datetime) -> str:
+    """The canonical string for an aware datetime; naive datetimes are refused, not guessed."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError("timestamp must be timezone-aware (naive datetimes are ambiguous)")
+    if moment.year < 1000:
+        raise ValueError("timestamp year must have four digits")
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def parse_timestamp(text: str) -> datetime:
+    """An aware UTC datetime from an ISO-8601 string with an offset (or `Z`)."""
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError("timestamp must be a non-empty ISO-8601 string")
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(f"not an ISO-8601 timestamp: {text!r}") from None
+    if moment.tzinfo is None:
+        raise ValueError(f"timestamp has no UTC offset: {text!r}")
+    return moment.astimezone(UTC)
+
+
+def normalize_timestamp(text: str) -> str:
+    """Any accepted ISO-8601 string, rewritten in the canonical fixed-width form."""
+    return format_timestamp(parse_timestamp(text))
+
+
+def is_canonical(text: str) -> bool:
+    try:
+        return normalize_timestamp(text) == text
+    except ValueError:
+        return False
+
+
+def now_timestamp() -> str:
+    return format_timestamp(utc_now())
