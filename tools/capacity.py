@@ -1,0 +1,118 @@
+"""Consumed read capacity of the queries a command makes, as reported and as estimated.
+
+The store's methods return models, not responses, so the meter hooks the boto3 client instead:
+it asks for `ReturnConsumedCapacity=TOTAL` on every Query/Scan and adds up what comes back. Some
+local servers do not report capacity, and moto reports a flat 1.0 per request whatever it read,
+so the meter also estimates it from the size of the items read, the way DynamoDB bills reads.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+READ_UNIT_BYTES: Final = 4096
+_NUMBER_OVERHEAD: Final = 1
+
+
+def _utf8(text: Any) -> int:
+    return len(str(text).encode("utf-8"))
+
+
+def _number(text: Any) -> int:
+    digits = str(text).lstrip("-").replace(".", "").strip("0") or "0"
+    return math.ceil(len(digits) / 2) + _NUMBER_OVERHEAD
+
+
+def attribute_value_size(value: Mapping[str, Any]) -> int:
+    """Approximate stored size of one wire-format attribute value (DynamoDB's sizing rules)."""
+    (kind, data), *_ = value.items()
+    sizes: dict[str, Callable[[Any], int]] = {
+        "S": _utf8,
+        "N": _number,
+        "B": len,
+        "BOOL": lambda _: 1,
+        "NULL": lambda _: 1,
+        "SS": lambda values: sum(map(_utf8, values)),
+        "NS": lambda values: sum(map(_number, values)),
+        "BS": lambda values: sum(map(len, values)),
+        "L": lambda values: 3 + sum(1 + attribute_value_size(v) for v in values),
+        "M": lambda members: (
+            3 + sum(_utf8(k) + 1 + attribute_value_size(v) for k, v in members.items())
+        ),
+    }
+    return sizes[kind](data) if kind in sizes else 0
+
+
+def item_size(item: Mapping[str, Mapping[str, Any]]) -> int:
+    return sum(len(name.encode("utf-8")) + attribute_value_size(v) for name, v in item.items())
+
+
+def estimated_read_units(bytes_read: int, *, consistent: bool) -> float:
+    """A Query/Scan page bills its size rounded up to 4 KB, at least one unit; half if eventual."""
+    units = max(1, math.ceil(bytes_read / READ_UNIT_BYTES))
+    return float(units) if consistent else units / 2
+
+
+@dataclass
+class CapacityMeter:
+    """Totals over every Query/Scan request made through the clients it is attached to."""
+
+    requests: int = 0
+    reported_units: float = 0.0
+    unreported_requests: int = 0
+    bytes_read: int = 0
+    estimated_units: float = 0.0
+    _consistent: bool = field(default=False, repr=False)
+
+    def attach(self, client: Any, operations: tuple[str, ...] = ("Query", "Scan")) -> None:
+        events = client.meta.events
+        for operation in operations:
+            events.register(f"before-parameter-build.dynamodb.{operation}", self._before)
+            events.register(f"after-call.dynamodb.{operation}", self._after)
+
+    def _before(self, params: dict[str, Any], **_: Any) -> None:
+        params.setdefault("ReturnConsumedCapacity", "TOTAL")
+        self._consistent = bool(params.get("ConsistentRead", False))
+
+    def _after(self, parsed: Mapping[str, Any], **_: Any) -> None:
+        consistent, self._consistent = self._consistent, False
+        if "Error" in parsed:
+            return
+        self.requests += 1
+        page_bytes = sum(item_size(item) for item in parsed.get("Items", []))
+        self.bytes_read += page_bytes
+        self.estimated_units += estimated_read_units(page_bytes, consistent=consistent)
+        capacity = parsed.get("ConsumedCapacity")
+        if isinstance(capacity, Mapping) and "CapacityUnits" in capacity:
+            self.reported_units += float(capacity["CapacityUnits"])
+        else:
+            self.unreported_requests += 1
+
+    @property
+    def reported(self) -> float | None:
+        """The endpoint's total, or None when any request came back without one."""
+        if self.requests == 0 or self.unreported_requests:
+            return None
+        return self.reported_units
+
+    def summary(self) -> str:
+        reported = "n/a (not reported by the endpoint)"
+        if self.reported is not None:
+            reported = f"{self.reported:g} RCU reported by the endpoint"
+        plural = "" if self.requests == 1 else "s"
+        return (
+            f"consumed capacity: {reported}; estimated from item sizes: "
+            f"{self.estimated_units:g} RCU ({self.bytes_read:,} bytes, "
+            f"{self.requests} request{plural})"
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "reported_rcu": self.reported,
+            "estimated_rcu": self.estimated_units,
+            "bytes_read": self.bytes_read,
+            "requests": self.requests,
+        }

@@ -1,0 +1,46 @@
+"""The one CLI behind `bin/ddb/*`: a click group whose every AWS failure becomes one stderr line."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+from botocore.exceptions import BotoCoreError, ClientError
+
+from tools.commands.tables import drop, list_tables, schema_load
+from tools.connection import CONNECTION_META_KEY, Connection
+from tools.errors import translate
+
+
+class DdbGroup(click.Group):
+    """Translates boto3/botocore exceptions into ToolError, naming the endpoint and table."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (BotoCoreError, ClientError) as exc:
+            connection: Connection | None = ctx.meta.get(CONNECTION_META_KEY)
+            raise translate(
+                exc,
+                table=connection.target.table if connection else None,
+                where=connection.where if connection else None,
+                prod=connection.target.prod if connection else False,
+            ) from None
+
+
+@click.group(cls=DdbGroup, context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """The ddb tools for the Cruddur messages table.
+
+    Every command talks to the local cloud (http://localhost:8000) by default, to
+    $AWS_ENDPOINT_URL when it is set, and to real AWS with --prod. The table is
+    $DDB_MESSAGE_TABLE, else cruddur-messages; --table overrides it.
+    """
+
+
+for command in (schema_load, drop, list_tables):
+    cli.add_command(command)
+
+
+def main() -> None:
+    cli(prog_name="ddb")

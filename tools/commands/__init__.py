@@ -1,0 +1,1 @@
+"""One module per group of commands; cli.py registers them under the course's names."""

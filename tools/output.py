@@ -1,0 +1,72 @@
+"""Rendering shared by the commands: local times, rich tables on stdout, JSON that always parses."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from typing import Any
+
+import click
+from boto3.dynamodb.types import Binary, TypeDeserializer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from cruddur_messages.timestamps import parse_timestamp
+
+_DESERIALIZER = TypeDeserializer()
+LOCAL_TIME_FORMAT = "%Y-%m-%d %H:%M:%S %Z"
+
+
+def stdout() -> Console:
+    # highlight off: rich would otherwise colour numbers and UUIDs inside people's messages.
+    return Console(highlight=False)
+
+
+def stderr() -> Console:
+    return Console(stderr=True, highlight=False)
+
+
+def local_time(timestamp: str) -> str:
+    """A stored UTC timestamp in the local zone (TZ honoured); unparsable values shown as stored."""
+    try:
+        return str(parse_timestamp(timestamp).astimezone().strftime(LOCAL_TIME_FORMAT))
+    except ValueError:
+        return timestamp
+
+
+def plain_item(wire_item: Mapping[str, Any]) -> dict[str, Any]:
+    """A low-level client item ({"S": ...} values) as plain Python values."""
+    return {key: _DESERIALIZER.deserialize(value) for key, value in wire_item.items()}
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, set | frozenset):
+        return sorted(value, key=str)
+    if isinstance(value, Binary):
+        value = value.value  # type: ignore[attr-defined]  # the stubs omit Binary.value
+    if isinstance(value, bytes | bytearray):
+        return base64.b64encode(bytes(value)).decode("ascii")
+    raise TypeError(f"not JSON serializable: {type(value).__name__}")
+
+
+def to_json(document: Any) -> str:
+    return json.dumps(document, default=_json_default, ensure_ascii=False, indent=2)
+
+
+def echo_json(document: Any) -> None:
+    click.echo(to_json(document))
+
+
+def table(title: str | None, columns: Iterable[str], rows: Iterable[Iterable[str]]) -> Table:
+    """A rich table whose cells are literal text (message text may contain [markup])."""
+    grid = Table(title=title, title_justify="left", show_lines=False)
+    for column in columns:
+        grid.add_column(column, overflow="fold")
+    for row in rows:
+        grid.add_row(*(Text(cell) for cell in row))
+    return grid

@@ -1,0 +1,104 @@
+"""Where a command goes: the local cloud by default, `AWS_ENDPOINT_URL` when set, AWS with --prod.
+
+Resolving the target never touches the network; the client it builds fails fast (short connect
+timeout, few attempts) so an unreachable endpoint is one clear error, not a minute of retries.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+import boto3
+from botocore.config import Config
+
+from cruddur_messages import schema
+from tools.errors import ToolError
+
+LOCAL_ENDPOINT: Final = "http://localhost:8000"
+# The service-specific variable wins over the global one, exactly as boto3 itself resolves them.
+ENDPOINT_ENVS: Final = ("AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL")
+LOCAL_REGION_DEFAULT: Final = "us-east-1"
+# A local cloud accepts any key; a fixed dummy one spares users an AWS profile for local work and
+# never sends real credentials to a local server unless they are in the environment anyway.
+LOCAL_DUMMY_KEY: Final = "local"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Target:
+    """The endpoint, region and table a command uses; `endpoint_url` None means AWS's own."""
+
+    prod: bool
+    endpoint_url: str | None
+    region: str
+    table: str
+
+    @property
+    def where(self) -> str:
+        """A human description of the endpoint, for the stderr line and error messages."""
+        if self.prod:
+            return f"AWS {self.region}"
+        return f"{self.endpoint_url} ({self.region})"
+
+
+def resolve(
+    *, prod: bool, table: str | None = None, environ: Mapping[str, str] | None = None
+) -> Target:
+    """The target for these options and environment; ToolError if --prod has no region."""
+    env = os.environ if environ is None else environ
+    name = (table or "").strip() or schema.table_name(env)
+    region = _configured_region(env)
+    if prod:
+        if region is None:
+            raise ToolError(
+                "no AWS region configured for --prod: set AWS_REGION or a profile's region"
+            )
+        return Target(prod=True, endpoint_url=None, region=region, table=name)
+    endpoint = next(
+        (env[var].strip() for var in ENDPOINT_ENVS if env.get(var, "").strip()), LOCAL_ENDPOINT
+    )
+    return Target(
+        prod=False, endpoint_url=endpoint, region=region or LOCAL_REGION_DEFAULT, table=name
+    )
+
+
+def _configured_region(env: Mapping[str, str]) -> str | None:
+    for var in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+        if env.get(var, "").strip():
+            return env[var].strip()
+    # The profile's region; reading the config file is local, no network.
+    region = boto3.session.Session().region_name
+    return region or None
+
+
+def client_config(*, prod: bool) -> Config:
+    # Built from a dict: the botocore stubs predate two of these (long-standing) options.
+    options: dict[str, Any] = dict(
+        connect_timeout=2 if not prod else 5,
+        read_timeout=15,
+        # Standard mode retries throttling and transient errors; locally one retry is enough.
+        retries={"mode": "standard", "total_max_attempts": 3 if prod else 2},
+        # --prod means AWS's own endpoint even when AWS_ENDPOINT_URL or a profile's endpoint_url is
+        # set for the local cloud; locally the endpoint is passed explicitly anyway.
+        ignore_configured_endpoint_urls=True,
+        user_agent_appid="cruddur-ddb-tools",
+    )
+    return Config(**options)
+
+
+def dynamodb_client(target: Target) -> Any:
+    """A low-level DynamoDB client for the target (credentials resolve lazily, on first call)."""
+    config = client_config(prod=target.prod)
+    if target.prod:
+        return boto3.session.Session(region_name=target.region).client("dynamodb", config=config)
+    key = os.environ.get("AWS_ACCESS_KEY_ID") or LOCAL_DUMMY_KEY
+    secret = os.environ.get("AWS_SECRET_ACCESS_KEY") or LOCAL_DUMMY_KEY
+    session = boto3.session.Session(
+        aws_access_key_id=key,
+        aws_secret_access_key=secret,
+        aws_session_token=os.environ.get("AWS_SESSION_TOKEN") or None,
+        region_name=target.region,
+    )
+    return session.client("dynamodb", endpoint_url=target.endpoint_url, config=config)
