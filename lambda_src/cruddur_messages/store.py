@@ -253,13 +253,14 @@ class MessageStore:
         return builder.page()
 
     def _groups_above(self, pk: str, sk: str) -> frozenset[str]:
-        """Conversations with a row newer than `sk`: those shown on earlier pages. A strongly
-        consistent read, so a conversation's new row, put before its old row is deleted, is
-        always seen here when the old row is seen on this page."""
+        """Conversations with a row at or above the cursor's row `sk`: those shown on earlier
+        pages (the cursor's own row was the last one shown). A strongly consistent read, so a
+        conversation's new row, put before its old row is deleted, is always seen here when the
+        old row is seen on this page."""
         groups: set[str] = set()
         kwargs: dict[str, Any] = {
             "TableName": self.table_name,
-            "KeyConditionExpression": "#pk = :pk AND #sk > :sk",
+            "KeyConditionExpression": "#pk = :pk AND #sk >= :sk",
             "ProjectionExpression": "#group",
             "ExpressionAttributeNames": {
                 "#pk": schema.PARTITION_KEY,
