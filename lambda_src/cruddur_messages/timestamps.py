@@ -20,11 +20,22 @@ def utc_now() -> datetime:
 
 def format_timestamp(moment: datetime) -> str:
     """The canonical string for an aware datetime; naive datetimes are refused, not guessed."""
+    if not isinstance(moment, datetime):
+        raise ValueError(f"timestamp must be a datetime, got {type(moment).__name__}")
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError("timestamp must be timezone-aware (naive datetimes are ambiguous)")
-    if moment.year < 1000:
+    utc = _to_utc(moment)
+    # The year is checked in UTC: 1000-01-01T00:30+01:00 is still year 999 there.
+    if utc.year < 1000:
         raise ValueError("timestamp year must have four digits")
-    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+    return utc.isoformat(timespec="microseconds")
+
+
+def _to_utc(moment: datetime) -> datetime:
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"timestamp is out of range in UTC: {moment.isoformat()}") from None
 
 
 def parse_timestamp(text: str) -> datetime:
@@ -37,7 +48,7 @@ def parse_timestamp(text: str) -> datetime:
         raise ValueError(f"not an ISO-8601 timestamp: {text!r}") from None
     if moment.tzinfo is None:
         raise ValueError(f"timestamp has no UTC offset: {text!r}")
-    return moment.astimezone(UTC)
+    return _to_utc(moment)
 
 
 def normalize_timestamp(text: str) -> str:
