@@ -7,9 +7,13 @@ from typing import Any
 import click
 from botocore.exceptions import BotoCoreError, ClientError
 
+from cruddur_messages.store import MessageStoreError
+from tools.commands.patterns import get_conversation, list_conversations
+from tools.commands.scan import scan
+from tools.commands.seed import seed
 from tools.commands.tables import drop, list_tables, schema_load
 from tools.connection import CONNECTION_META_KEY, Connection
-from tools.errors import translate
+from tools.errors import ToolError, translate
 
 
 class DdbGroup(click.Group):
@@ -26,6 +30,8 @@ class DdbGroup(click.Group):
                 where=connection.where if connection else None,
                 prod=connection.target.prod if connection else False,
             ) from None
+        except MessageStoreError as exc:
+            raise ToolError(str(exc)) from None
 
 
 @click.group(cls=DdbGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -38,7 +44,7 @@ def cli() -> None:
     """
 
 
-for command in (schema_load, drop, list_tables):
+for command in (schema_load, drop, list_tables, scan, seed, get_conversation, list_conversations):
     cli.add_command(command)
 
 

@@ -62,7 +62,7 @@ def echo_json(document: Any) -> None:
     click.echo(to_json(document))
 
 
-def table(title: str | None, columns: Iterable[str], rows: Iterable[Iterable[str]]) -> Table:
+def render_table(title: str | None, columns: Iterable[str], rows: Iterable[Iterable[str]]) -> Table:
     """A rich table whose cells are literal text (message text may contain [markup])."""
     grid = Table(title=title, title_justify="left", show_lines=False)
     for column in columns:

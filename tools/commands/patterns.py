@@ -1,0 +1,175 @@
+"""get-conversation (pattern A) and list-conversations (pattern B), for people to read."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+import click
+
+from cruddur_messages import items, schema
+from cruddur_messages.models import Message, MessageGroup, Page
+from cruddur_messages.store import MAX_PAGE_SIZE, MessageStore
+from tools import users
+from tools.capacity import CapacityMeter
+from tools.connection import Connection, connect, prod_option, table_option
+from tools.errors import ToolError
+from tools.output import echo_json, local_time, render_table, stdout
+
+T = TypeVar("T")
+MAX_LIMIT = 1000
+
+
+def _collect(fetch: Callable[[int, str | None], Page[T]], limit: int) -> list[T]:
+    """Up to `limit` items, following the store's cursors page by page."""
+    found: list[T] = []
+    cursor = None
+    while len(found) < limit:
+        page = fetch(min(MAX_PAGE_SIZE, limit - len(found)), cursor)
+        found.extend(page.items)
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    return found
+
+
+def _metered_store(connection: Connection) -> tuple[MessageStore, CapacityMeter]:
+    meter = CapacityMeter()
+    meter.attach(connection.client, ("Query",))
+    return MessageStore(connection.client, table_name=connection.target.table), meter
+
+
+def _uuid_argument(value: str, field: str) -> str:
+    try:
+        return schema.validate_uuid(value.strip(), field=field)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+limit_option = click.option(
+    "--limit",
+    type=click.IntRange(1, MAX_LIMIT),
+    default=20,
+    show_default=True,
+    metavar="N",
+    help="How many of the newest items to read.",
+)
+json_option = click.option("--json", "as_json", is_flag=True, help="Print the items as JSON.")
+
+
+@click.command("get-conversation")
+@click.argument("group_uuid", metavar="GROUP_UUID")
+@limit_option
+@json_option
+@table_option
+@prod_option
+def get_conversation(
+    group_uuid: str, limit: int, as_json: bool, table: str | None, prod: bool
+) -> None:
+    """Print a conversation's newest messages (pattern A), oldest to newest as a chat reads."""
+    group_uuid = _uuid_argument(group_uuid, "GROUP_UUID")
+    connection = connect(prod=prod, table=table)
+    connection.client.describe_table(TableName=connection.target.table)
+    store, meter = _metered_store(connection)
+
+    def fetch(page_size: int, cursor: str | None) -> Page[Message]:
+        return store.list_messages(group_uuid, limit=page_size, before=cursor)
+
+    messages = _collect(fetch, limit)
+    messages.reverse()
+    if not messages:
+        raise ToolError(
+            f"no conversation {group_uuid} in table {connection.target.table} at {connection.where}"
+        )
+    if as_json:
+        echo_json(
+            {
+                "group_uuid": group_uuid,
+                "items": [items.message_item(message) for message in messages],
+                "consumed_capacity": meter.as_dict(),
+            }
+        )
+        return
+    console = stdout()
+    console.print(
+        render_table(
+            f"conversation {group_uuid}",
+            ("time", "from", "message"),
+            ((local_time(m.created_at), f"@{m.sender.handle}", m.text) for m in messages),
+        )
+    )
+    console.print(meter.summary(), markup=False)
+
+
+@click.command("list-conversations")
+@click.argument("user", metavar="HANDLE_OR_UUID")
+@click.option(
+    "--users",
+    "users_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=users.DEFAULT_USERS_FILE,
+    help="Users file that resolves handles [default: tools/data/users.json].",
+)
+@limit_option
+@json_option
+@table_option
+@prod_option
+def list_conversations(
+    user: str, *, users_file: Path, limit: int, as_json: bool, table: str | None, prod: bool
+) -> None:
+    """Print a user's conversations, newest first (pattern B).
+
+    HANDLE_OR_UUID is a user uuid, or a handle (with or without @) looked up in the users file:
+    group rows hold the other participant's identity, not the owner's.
+    """
+    directory = users.load(users_file)
+    try:
+        user_uuid = schema.validate_uuid(user.strip(), field="user")
+        known = directory.by_uuid(user_uuid)
+    except ValueError:
+        known = directory.lookup(user)
+        user_uuid = known.uuid
+    connection = connect(prod=prod, table=table)
+    connection.client.describe_table(TableName=connection.target.table)
+    store, meter = _metered_store(connection)
+
+    def fetch(page_size: int, cursor: str | None) -> Page[MessageGroup]:
+        return store.list_message_groups(user_uuid, limit=page_size, cursor=cursor)
+
+    groups = _collect(fetch, limit)
+    who = f"@{known.handle}" if known else user_uuid
+    if not groups and known is None:
+        raise ToolError(
+            f"unknown user {user_uuid}: not in {directory.path} and no conversations in "
+            f"table {connection.target.table}"
+        )
+    if as_json:
+        echo_json(
+            {
+                "user_uuid": user_uuid,
+                "items": [items.group_item(group) for group in groups],
+                "consumed_capacity": meter.as_dict(),
+            }
+        )
+        return
+    console = stdout()
+    if groups:
+        console.print(
+            render_table(
+                f"conversations of {who}",
+                ("last message at", "with", "last message", "conversation"),
+                (
+                    (
+                        local_time(g.last_message_at),
+                        f"@{g.other_user.handle}",
+                        g.last_message,
+                        g.group_uuid,
+                    )
+                    for g in groups
+                ),
+            )
+        )
+    else:
+        console.print(f"{who} has no conversations", markup=False)
+    console.print(meter.summary(), markup=False)

@@ -1,0 +1,132 @@
+"""seed: the project's seed conversation, written through the message store (pattern D, then C)."""
+
+from __future__ import annotations
+
+from collections import deque
+from datetime import datetime
+from pathlib import Path
+
+import click
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from cruddur_messages.store import MAX_PAGE_SIZE, MessageStore
+from cruddur_messages.timestamps import parse_timestamp
+from tools import seedfile, users
+from tools.connection import connect, prod_option, table_option
+from tools.errors import ToolError
+from tools.output import stderr
+
+
+class _Clock:
+    """The store's clock, set to each seed message's time before the store writes it."""
+
+    def __init__(self) -> None:
+        self.moment: datetime | None = None
+
+    def __call__(self) -> datetime:
+        if self.moment is None:
+            raise RuntimeError("seed clock read before a message time was set")
+        return self.moment
+
+
+class _Ids:
+    """The store's id factory, loaded with exactly the ids the next store call may use."""
+
+    def __init__(self) -> None:
+        self._queue: deque[str] = deque()
+
+    def load(self, *ids: str) -> None:
+        self._queue = deque(ids)
+
+    def __call__(self) -> str:
+        if not self._queue:
+            raise RuntimeError("the message store asked for more ids than the seed derives")
+        return self._queue.popleft()
+
+
+def _existing_message_uuids(store: MessageStore, group_uuid: str) -> set[str]:
+    found: set[str] = set()
+    cursor = None
+    while True:
+        page = store.list_messages(group_uuid, limit=MAX_PAGE_SIZE, before=cursor)
+        found.update(message.message_uuid for message in page.items)
+        if page.next_cursor is None:
+            return found
+        cursor = page.next_cursor
+
+
+@click.command("seed")
+@click.option(
+    "--conversation",
+    "conversation_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=seedfile.DEFAULT_CONVERSATION_FILE,
+    help="Seed conversation file [default: tools/data/conversation.txt].",
+)
+@click.option(
+    "--users",
+    "users_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=users.DEFAULT_USERS_FILE,
+    help="Users file [default: tools/data/users.json].",
+)
+@table_option
+@prod_option
+def seed(conversation_file: Path, users_file: Path, table: str | None, prod: bool) -> None:
+    """Write the seed conversation between two users, one message a minute.
+
+    The first message starts the conversation (pattern D: both group rows and the message in one
+    transaction); the rest are added to it (pattern C). Ids and times come from the file, so a
+    second run finds every message already there and writes nothing.
+    """
+    # The whole file is validated before the first request: a bad line writes nothing.
+    conversation = seedfile.load(conversation_file, users.load(users_file))
+    connection = connect(prod=prod, table=table)
+    name = connection.target.table
+    connection.client.describe_table(TableName=name)
+    clock, ids = _Clock(), _Ids()
+    store = MessageStore(connection.client, table_name=name, clock=clock, id_factory=ids)
+
+    group_uuid = conversation.group_uuid
+    existing = _existing_message_uuids(store, group_uuid)
+    has_rows = bool(store.get_message_group_rows(group_uuid))
+    if existing and not has_rows:
+        raise ToolError(
+            f"conversation {group_uuid} has messages but no group rows in {name}; "
+            "drop the table or delete its MSG# items before seeding again"
+        )
+    todo = [m for m in conversation.messages if m.message_uuid not in existing]
+    first, second = conversation.participants
+
+    # transient: the bar is for watching; the summary line below is what stays.
+    with Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=stderr(),
+        transient=True,
+        disable=not todo,
+    ) as progress:
+        task = progress.add_task("seeding messages", total=len(todo))
+        for message in todo:
+            clock.moment = parse_timestamp(message.created_at)
+            if not has_rows:
+                ids.load(group_uuid, message.message_uuid)
+                group, _ = store.create_message_group(
+                    message.sender, message.recipient, message.text
+                )
+                if group.group_uuid != group_uuid:
+                    raise RuntimeError("the store did not take the seed's conversation id")
+                has_rows = True
+            else:
+                ids.load(message.message_uuid)
+                store.create_message(group_uuid, message.sender, message.text)
+            progress.advance(task)
+
+    click.echo(
+        f"conversation {group_uuid} between @{first.handle} and @{second.handle}: "
+        f"wrote {len(todo)} message{'' if len(todo) == 1 else 's'}, "
+        f"{len(conversation.messages) - len(todo)} already there"
+    )
+    click.echo(f"read it with: bin/ddb/patterns/get-conversation {group_uuid}", err=True)
