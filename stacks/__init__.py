@@ -1,0 +1,1 @@
+"""The CDK side of cruddur-messages: stage settings, the stack and its constructs."""
