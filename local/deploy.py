@@ -1,0 +1,176 @@
+"""Deploy the `local` stage into the local cloud with the real CDK CLI, as production is deployed.
+
+    python -m local.deploy [--port 8000]
+
+`cdk bootstrap aws://<account>/us-east-1` then `cdk deploy -c stage=local`, both with
+AWS_ENDPOINT_URL pointing at the endpoint and dummy credentials. The account is whatever the
+endpoint's STS says (moto's default), never one written in this repository. Both commands are
+idempotent: deploying again into the same endpoint reports "no changes".
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+from local import cloud
+
+PROJECT_ROOT: Final = Path(__file__).resolve().parent.parent
+STAGE: Final = "local"
+BOOTSTRAP_STACK: Final = "CDKToolkit"
+# Its own assembly directory, so a deploy never races `make synth` over cdk.out/.
+DEFAULT_OUTPUT: Final = PROJECT_ROOT / "cdk.out.local"
+_TAIL_LINES: Final = 40
+
+
+class DeployError(RuntimeError):
+    """A CDK command failed; the message carries the end of its output."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Deployment:
+    """Physical names of what the local stage deployed, read back from CloudFormation."""
+
+    stack_name: str
+    table_name: str
+    function_name: str
+    failure_queue_url: str | None
+
+
+def cdk_executable(project_root: Path = PROJECT_ROOT) -> str:
+    """The project's pinned CDK CLI (node_modules/.bin/cdk), not whatever is on PATH."""
+    local_cli = project_root / "node_modules" / ".bin" / "cdk"
+    if local_cli.exists():
+        return str(local_cli)
+    raise DeployError(f"the CDK CLI is not installed at {local_cli}: run `make setup` first")
+
+
+def _run(command: Sequence[str], env: Mapping[str, str], cwd: Path) -> str:
+    result = subprocess.run(
+        list(command),
+        cwd=cwd,
+        env=dict(env),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    output = result.stdout + result.stderr
+    if result.returncode != 0:
+        tail = "\n".join(output.strip().splitlines()[-_TAIL_LINES:])
+        raise DeployError(f"`{' '.join(command[1:3])}` failed (exit {result.returncode}):\n{tail}")
+    return output
+
+
+def _cli_environment(endpoint: str, project_root: Path) -> dict[str, str]:
+    env = cloud.environment(endpoint)
+    # Node 22 from node_modules runs the CLI and jsii under the Python CDK.
+    node_bin = str(project_root / "node_modules" / ".bin")
+    env["PATH"] = node_bin + ":" + env.get("PATH", "")
+    env.update({"CDK_DISABLE_VERSION_CHECK": "1", "CDK_DISABLE_CLI_TELEMETRY": "true"})
+    return env
+
+
+def deploy(
+    endpoint: str,
+    *,
+    project_root: Path = PROJECT_ROOT,
+    output_dir: Path = DEFAULT_OUTPUT,
+    log: Any = print,
+) -> Deployment:
+    """Bootstrap the endpoint's account and deploy the local stage; return what was deployed."""
+    cdk = cdk_executable(project_root)
+    env = _cli_environment(endpoint, project_root)
+    account = cloud.account_id(endpoint)
+    started = time.monotonic()
+    common = ["--no-notices", "--no-color"]
+    bootstrap = [cdk, "bootstrap", f"aws://{account}/{cloud.REGION}", *common]
+    synth = [cdk, "synth", "--quiet", "-c", f"stage={STAGE}", "--output", str(output_dir), *common]
+    # Bootstrapping talks only to the endpoint and synthesizing only to the app: run both at
+    # once, then deploy the assembly already synthesized.
+    shutil.rmtree(output_dir, ignore_errors=True)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        jobs = [pool.submit(_run, command, env, project_root) for command in (bootstrap, synth)]
+        for job in jobs:
+            job.result()
+    log(f"bootstrapped aws://{account}/{cloud.REGION} and synthesized stage={STAGE}")
+    _run(
+        [cdk, "deploy", "--all", "--app", str(output_dir), "--require-approval", "never", *common],
+        env,
+        project_root,
+    )
+    deployment = describe(endpoint)
+    log(f"deployed {deployment.stack_name} in {time.monotonic() - started:.1f}s")
+    return deployment
+
+
+def _stack_resources(cfn: Any, stack_name: str) -> dict[str, list[str]]:
+    by_type: dict[str, list[str]] = {}
+    paginator = cfn.get_paginator("list_stack_resources")
+    for page in paginator.paginate(StackName=stack_name):
+        for summary in page["StackResourceSummaries"]:
+            by_type.setdefault(summary.get("ResourceType", ""), []).append(
+                summary.get("PhysicalResourceId", "")
+            )
+    return by_type
+
+
+def describe(endpoint: str) -> Deployment:
+    """The deployed stack's table, function and failure queue, from its stack resources.
+
+    Stack outputs would be the usual way, but moto does not return them for a stack created
+    through a change set (see docs/local-cloud.md); resources are what it reliably reports.
+    """
+    cfn = cloud.client("cloudformation", endpoint)
+    stacks = [
+        stack
+        for stack in cfn.describe_stacks()["Stacks"]
+        if stack["StackName"] != BOOTSTRAP_STACK and stack["StackStatus"].endswith("_COMPLETE")
+    ]
+    if len(stacks) != 1:
+        names = ", ".join(stack["StackName"] for stack in stacks) or "none"
+        raise DeployError(f"expected one deployed application stack, found: {names}")
+    name = stacks[0]["StackName"]
+    resources = _stack_resources(cfn, name)
+
+    def only(resource_type: str) -> str:
+        found = resources.get(resource_type, [])
+        if len(found) != 1:
+            raise DeployError(f"stack {name} has {len(found)} {resource_type}, expected one")
+        return found[0]
+
+    queues = resources.get("AWS::SQS::Queue", [])
+    return Deployment(
+        stack_name=name,
+        table_name=only("AWS::DynamoDB::Table"),
+        function_name=only("AWS::Lambda::Function"),
+        failure_queue_url=queues[0] if len(queues) == 1 else None,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=cloud.DEFAULT_PORT)
+    args = parser.parse_args(argv)
+    endpoint = cloud.endpoint_url(args.port)
+    try:
+        deployment = deploy(endpoint)
+    except DeployError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except Exception as error:  # e.g. nothing listening: one line, not a traceback
+        print(f"error: cannot deploy to {endpoint}: {error}", file=sys.stderr)
+        return 1
+    print(f"table {deployment.table_name}, function {deployment.function_name}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,137 @@
+"""The embedded AWS endpoint: moto's server on localhost, where the course's DynamoDB Local was.
+
+It must listen on "localhost", not 127.0.0.1: moto resolves the template URLs `cdk deploy` hands
+to CloudFormation (https://s3.../bucket/key) against its own S3 only for that host name.
+
+    python -m local.server [--port 8000]      serve until Ctrl-C
+"""
+
+from __future__ import annotations
+
+import argparse
+import errno
+import logging
+import socket
+import sys
+import time
+import warnings
+from typing import Any, Final
+
+from moto.awslambda.models import LambdaBackend
+from moto.server import ThreadedMotoServer
+
+from local import cloud
+
+_READY_TIMEOUT_S: Final = 10.0
+
+
+class PortInUseError(RuntimeError):
+    """Something already listens on the port the endpoint was asked to use."""
+
+    def __init__(self, port: int) -> None:
+        super().__init__(
+            f"port {port} is already in use (a running `make local`, DynamoDB Local or another "
+            f"server?); stop it or choose another port with --port"
+        )
+        self.port = port
+
+
+class _Server(ThreadedMotoServer):
+    """moto's threaded server, reporting a failed bind instead of leaving start() waiting."""
+
+    startup_error: OSError | None = None
+
+    def _server_entry(self) -> None:
+        try:
+            super()._server_entry()
+        except OSError as error:
+            self.startup_error = error
+            self._server_ready_event.set()
+
+
+def _hand_streams_to_the_pump() -> None:
+    """Stop moto from delivering DynamoDB stream records to Lambda itself.
+
+    moto invokes a mapped function on every write through Docker; without Docker the invoke
+    "returns" an error string, and moto then *clears the shard* as if the records had been
+    delivered. The stream pump is the event source mapping here, so moto must leave the
+    records in the stream. (Only the stream hook is replaced; Lambda's API is untouched.)
+    """
+
+    def keep_records(self: LambdaBackend, *_: Any, **__: Any) -> str:
+        return ""  # falsy: moto keeps the shard's records
+
+    if not hasattr(LambdaBackend, "send_dynamodb_items"):
+        raise RuntimeError("this moto version has no LambdaBackend.send_dynamodb_items to replace")
+    LambdaBackend.send_dynamodb_items = keep_records  # type: ignore[method-assign]
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        # Same option as the server's own bind, so a port in TIME_WAIT counts as free.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((cloud.HOST, port))
+        except OSError:
+            return False
+    return True
+
+
+def start(port: int = cloud.DEFAULT_PORT) -> ThreadedMotoServer:
+    """Start the endpoint in a background thread of this process; PortInUseError if taken."""
+    if not 0 < port < 65536:
+        raise ValueError(f"port must be between 1 and 65535, got {port}")
+    if not port_is_free(port):
+        raise PortInUseError(port)
+    _hand_streams_to_the_pump()
+    # One access-log line per request would drown the pump's one line per batch.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    # Types moto's CloudFormation skips (alarms, queue and bucket policies) are listed in
+    # docs/local-cloud.md; one warning each per deploy would bury the deploy's own output.
+    logging.getLogger("moto.cloudformation.parsing").setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", message="Tried to parse AWS::", category=UserWarning)
+    server = _Server(ip_address=cloud.HOST, port=port, verbose=False)
+    server.start()
+    if server.startup_error is not None:
+        if server.startup_error.errno == errno.EADDRINUSE:
+            raise PortInUseError(port) from None
+        raise server.startup_error
+    wait_until_ready(cloud.endpoint_url(port))
+    return server
+
+
+def wait_until_ready(endpoint: str, timeout_s: float = _READY_TIMEOUT_S) -> None:
+    """Block until the endpoint answers an STS call; TimeoutError after `timeout_s`."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            cloud.account_id(endpoint)
+            return
+        except Exception as error:  # any failure means "not yet"
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no AWS endpoint answered at {endpoint}: {error}") from None
+            time.sleep(0.1)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=cloud.DEFAULT_PORT)
+    args = parser.parse_args(argv)
+    try:
+        server = start(args.port)
+    except (PortInUseError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(f"local cloud listening on {cloud.endpoint_url(args.port)} (state in memory; Ctrl-C)")
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        print("local cloud stopped")
+    finally:
+        server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
