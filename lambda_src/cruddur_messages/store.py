@@ -192,7 +192,9 @@ class MessageStore:
         """`client`: a boto3 DynamoDB client, service resource or Table; None builds a client
         from the environment. `table_name`: defaults to the Table's name, else
         `schema.table_name()` (`DDB_MESSAGE_TABLE` or the default). `clock` returns an aware
-        datetime; `id_factory` returns a new UUID string. Both exist for tests."""
+        datetime and is read once per write attempt; `id_factory` returns a new UUID string and
+        is called once per message (C), or for the group then the message (D), never again on
+        a retry. Both exist so that tests and the seed tool are deterministic."""
         self._converts_values = False
         if client is None:
             client = _client_from_environment()
