@@ -63,10 +63,19 @@ def echo_json(document: Any) -> None:
 
 
 def render_table(title: str | None, columns: Iterable[str], rows: Iterable[Iterable[str]]) -> Table:
-    """A rich table whose cells are literal text (message text may contain [markup])."""
-    grid = Table(title=title, title_justify="left", show_lines=False)
-    for column in columns:
-        grid.add_column(column, overflow="fold")
+    """A rich table whose cells are literal text (message text may contain [markup]).
+
+    Only the last column (the text) wraps; ids, times and handles stay whole on one line.
+    """
+    names = list(columns)
+    grid = Table(title=title, title_justify="left")
+    for position, name in enumerate(names, start=1):
+        last = position == len(names)
+        grid.add_column(name, no_wrap=not last, overflow="fold" if last else "ellipsis")
     for row in rows:
         grid.add_row(*(Text(cell) for cell in row))
     return grid
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"

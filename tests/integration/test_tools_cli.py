@@ -240,6 +240,17 @@ def test_drop_refuses_a_mismatched_confirmation(
     assert name in dynamodb_client.list_tables()["TableNames"]
 
 
+def test_drop_accepts_the_name_given_as_confirmation(
+    empty_table: dict[str, str], dynamodb_client: Any
+) -> None:
+    """--confirm-table with the table's own name is the confirmation: no prompt, table deleted."""
+    name = empty_table["DDB_MESSAGE_TABLE"]
+    result = run("drop", name, "--confirm-table", name, env=empty_table)
+    assert result.returncode == 0, result.stderr
+    assert "Delete table" not in result.stderr
+    assert name not in dynamodb_client.list_tables()["TableNames"]
+
+
 # -- bad input and unreachable targets ----------------------------------------------------------
 
 

@@ -158,13 +158,13 @@ def list_conversations(
         console.print(
             render_table(
                 f"conversations of {who}",
-                ("last message at", "with", "last message", "conversation"),
+                ("conversation", "last message at", "with", "last message"),
                 (
                     (
+                        g.group_uuid,
                         local_time(g.last_message_at),
                         f"@{g.other_user.handle}",
                         g.last_message,
-                        g.group_uuid,
                     )
                     for g in groups
                 ),

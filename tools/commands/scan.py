@@ -10,7 +10,15 @@ from cruddur_messages import items, schema
 from tools import users
 from tools.capacity import CapacityMeter
 from tools.connection import connect, prod_option, table_option
-from tools.output import echo_json, local_time, plain_item, render_table, stdout, to_json
+from tools.output import (
+    echo_json,
+    local_time,
+    plain_item,
+    plural,
+    render_table,
+    stdout,
+    to_json,
+)
 
 Item = dict[str, Any]
 
@@ -85,9 +93,9 @@ def scan(
     else:
         _print_tables(grouped)
     summary = (
-        f"{count} items ({len(grouped['messages'])} messages, "
-        f"{len(grouped['group_rows'])} group rows, {len(grouped['other'])} other) "
-        f"in {meter.requests} page{'' if meter.requests == 1 else 's'}"
+        f"{plural(count, 'item')} ({plural(len(grouped['messages']), 'message')}, "
+        f"{plural(len(grouped['group_rows']), 'group row')}, {len(grouped['other'])} other) "
+        f"in {plural(meter.requests, 'page')}"
     )
     if truncated:
         summary += f"; stopped at --limit {limit}, more items remain"
@@ -120,14 +128,14 @@ def _print_tables(grouped: dict[str, list[Item]]) -> None:
         console.print(
             render_table(
                 "group rows (GRP#)",
-                ("owner", "with", "last message at", "last message", "conversation"),
+                ("conversation", "owner", "with", "last message at", "last message"),
                 (
                     (
+                        g.group_uuid,
                         owner(g.owner_uuid),
                         f"@{g.other_user.handle}",
                         local_time(g.last_message_at),
                         g.last_message,
-                        g.group_uuid,
                     )
                     for g in rows
                 ),

@@ -14,7 +14,7 @@ from cruddur_messages.timestamps import parse_timestamp
 from tools import seedfile, users
 from tools.connection import connect, prod_option, table_option
 from tools.errors import ToolError
-from tools.output import stderr
+from tools.output import plural, stderr
 
 
 class _Clock:
@@ -98,15 +98,16 @@ def seed(conversation_file: Path, users_file: Path, table: str | None, prod: boo
     todo = [m for m in conversation.messages if m.message_uuid not in existing]
     first, second = conversation.participants
 
-    # transient: the bar is for watching; the summary line below is what stays.
+    console = stderr()
+    # The bar is for watching in a terminal; the summary line below is what stays (and is logged).
     with Progress(
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        console=stderr(),
+        console=console,
         transient=True,
-        disable=not todo,
+        disable=not todo or not console.is_terminal,
     ) as progress:
         task = progress.add_task("seeding messages", total=len(todo))
         for message in todo:
@@ -126,7 +127,7 @@ def seed(conversation_file: Path, users_file: Path, table: str | None, prod: boo
 
     click.echo(
         f"conversation {group_uuid} between @{first.handle} and @{second.handle}: "
-        f"wrote {len(todo)} message{'' if len(todo) == 1 else 's'}, "
+        f"wrote {plural(len(todo), 'message')}, "
         f"{len(conversation.messages) - len(todo)} already there"
     )
     click.echo(f"read it with: bin/ddb/patterns/get-conversation {group_uuid}", err=True)

@@ -11,7 +11,7 @@ from botocore.exceptions import ClientError
 from cruddur_messages import schema
 from tools.connection import Connection, connect, prod_option, table_option
 from tools.errors import ToolError
-from tools.output import echo_json
+from tools.output import echo_json, plural
 
 
 def _waiter_config(connection: Connection) -> dict[str, int]:
@@ -120,21 +120,26 @@ def drop(table_name: str, yes: bool, confirm_table: str | None, prod: bool) -> N
     # Fails with "does not exist" before anyone is asked to confirm anything.
     described = client.describe_table(TableName=table_name)["Table"]
     place = f"{table_name} ({described.get('ItemCount', '?')} items) at {connection.where}"
-    if prod and confirm_table is None:
-        confirm_table = click.prompt(
-            f"This deletes {place}. Type the table name to confirm",
-            default="",
-            show_default=False,
-            err=True,
-        )
-    if confirm_table is not None:
-        if confirm_table != table_name:
-            raise ToolError(
-                f"confirmation {confirm_table!r} does not match table {table_name!r}; "
-                "nothing deleted"
+    try:
+        if prod and confirm_table is None:
+            confirm_table = click.prompt(
+                f"This deletes {place}. Type the table name to confirm",
+                default="",
+                show_default=False,
+                err=True,
             )
-    elif not yes:
-        click.confirm(f"Delete table {place}?", abort=True, err=True)
+        confirmed = confirm_table is not None or yes
+        if not confirmed:
+            confirmed = click.confirm(f"Delete table {place}?", err=True)
+    except click.Abort:
+        # No terminal to answer on (stdin closed) or Ctrl-C at the prompt.
+        raise ToolError(f"no confirmation given; table {table_name} kept") from None
+    if confirm_table is not None and confirm_table != table_name:
+        raise ToolError(
+            f"confirmation {confirm_table!r} does not match table {table_name!r}; nothing deleted"
+        )
+    if not confirmed:
+        raise ToolError(f"not confirmed; table {table_name} kept")
     client.delete_table(TableName=table_name)
     client.get_waiter("table_not_exists").wait(
         TableName=table_name, WaiterConfig=_waiter_config(connection)
@@ -158,4 +163,4 @@ def list_tables(as_json: bool, prod: bool) -> None:
     else:
         for name in names:
             click.echo(name)
-    click.echo(f"{len(names)} table{'' if len(names) == 1 else 's'}", err=True)
+    click.echo(plural(len(names), "table"), err=True)
