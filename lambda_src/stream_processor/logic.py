@@ -1,0 +1,340 @@
+"""Every decision of the stream processor, as plain functions: no AWS client, no I/O of its own.
+
+A batch goes through three steps:
+
+1. `parse_record`: a stream record becomes a `MessageRecord`, or a `SkippedRecord` with the reason
+   (not an INSERT, not a MSG# item, a missing attribute...). Skipped records are never retried.
+2. `newest_per_conversation`: only the newest message of each conversation matters; the update
+   keeps the conversation's earliest sequence number in the batch, the one to report on failure.
+3. `plan_rows`: from the conversation's GRP# rows (one GSI query), which rows to put and which to
+   delete. A row never moves backwards (an equal or newer `sk` wins), and every older row of the
+   same participant is deleted, so a crash between a put and a delete heals on the next message.
+
+`process_batch` runs the three steps over an injected `GroupRows` port (writes.py on DynamoDB, an
+in-memory table in the unit tests) and returns what happened; the handler logs it and answers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, Final, Protocol
+
+from boto3.dynamodb.types import TypeDeserializer
+
+from cruddur_messages import items, schema, timestamps
+from cruddur_messages.models import Message, MessageGroup, validate_text
+
+INSERT: Final = "INSERT"
+# A participant's rows of two conversations share the GRP# partition, keyed by time: when both
+# conversations' last messages have the same microsecond, the later put takes the next free one.
+MAX_KEY_ATTEMPTS: Final = 3
+
+_deserializer = TypeDeserializer()
+
+
+@dataclass(frozen=True)
+class MessageRecord:
+    """A well-formed MSG# INSERT of the batch."""
+
+    sequence_number: str
+    message: Message
+
+
+@dataclass(frozen=True)
+class SkippedRecord:
+    """A record that is not a well-formed MSG# INSERT: logged and skipped, never retried."""
+
+    sequence_number: str | None
+    event_id: str | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class ConversationUpdate:
+    """The newest message of one conversation in the batch."""
+
+    message: Message
+    first_sequence_number: str
+    record_count: int
+
+    @property
+    def group_uuid(self) -> str:
+        return self.message.group_uuid
+
+
+@dataclass(frozen=True)
+class RowKey:
+    pk: str
+    sk: str
+
+
+@dataclass(frozen=True)
+class RowPlan:
+    """The writes that bring one conversation's rows to its newest message: puts before deletes."""
+
+    puts: tuple[MessageGroup, ...] = ()
+    deletes: tuple[RowKey, ...] = ()
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.puts and not self.deletes
+
+
+class IndexNotCaughtUpError(Exception):
+    """A participant's row is not in the GSI yet (it is eventually consistent): retry the record."""
+
+
+class RowKeyTakenError(Exception):
+    """The new row's key holds another conversation's row (same owner, same microsecond)."""
+
+
+class UnprocessableConversationError(ValueError):
+    """The conversation's rows contradict the message; a retry cannot fix data, so it is skipped."""
+
+
+class GroupRows(Protocol):
+    """The data access the processor needs: exactly what its IAM policy grants."""
+
+    def query(self, group_uuid: str) -> Sequence[Mapping[str, Any]]:
+        """Every GRP# row of the conversation, from the GSI, as plain items."""
+        ...
+
+    def put(self, group: MessageGroup) -> None:
+        """Write the row; RowKeyTakenError if the key holds another conversation's row."""
+        ...
+
+    def delete(self, key: RowKey, group_uuid: str) -> None:
+        """Delete the row if it still belongs to the conversation; gone already is fine."""
+        ...
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def parse_record(record: Any) -> MessageRecord | SkippedRecord:
+    """A stream record as the event source mapping delivers it, classified."""
+    if not isinstance(record, Mapping):
+        return SkippedRecord(None, None, "record is not an object")
+    event_id = _text(record.get("eventID"))
+    change = record.get("dynamodb")
+    if not isinstance(change, Mapping):
+        return SkippedRecord(None, event_id, "record has no dynamodb section")
+    sequence_number = _text(change.get("SequenceNumber"))
+    if sequence_number is None:
+        return SkippedRecord(None, event_id, "record has no SequenceNumber")
+    try:
+        message = _message_of(record.get("eventName"), change.get("NewImage"))
+    except ValueError as error:
+        return SkippedRecord(sequence_number, event_id, str(error))
+    return MessageRecord(sequence_number, message)
+
+
+def _message_of(event_name: Any, image: Any) -> Message:
+    """The message a record inserts; ValueError (text-free) saying why it is not one."""
+    if event_name != INSERT:
+        raise ValueError(f"event is {event_name!r}, not {INSERT}")
+    if not isinstance(image, Mapping):
+        raise ValueError("record has no NewImage")
+    try:
+        item = {name: _deserializer.deserialize(value) for name, value in image.items()}
+    except (TypeError, ValueError, KeyError, AttributeError):
+        raise ValueError("NewImage is not DynamoDB JSON") from None
+    pk = item.get(schema.PARTITION_KEY)
+    if not isinstance(pk, str) or not schema.is_message_pk(pk):
+        raise ValueError("not a message item (no MSG# partition key)")
+    message = items.message_from_item(item)
+    validate_text(message.text)
+    schema.validate_uuid(message.message_uuid, field="message_uuid")
+    if not timestamps.is_canonical(message.created_at):
+        # Group rows are ordered by string comparison of sk: only the canonical form sorts right.
+        raise ValueError("created_at is not a canonical timestamp")
+    return message
+
+
+def newest_per_conversation(records: Iterable[MessageRecord]) -> list[ConversationUpdate]:
+    """One update per conversation, in order of first appearance in the batch.
+
+    The newest message is the one with the greatest `created_at` (stream order can differ when
+    writers' clocks do); the first sequence number is the earliest of the conversation's records.
+    """
+    updates: dict[str, ConversationUpdate] = {}
+    for record in records:
+        message = record.message
+        current = updates.get(message.group_uuid)
+        if current is None:
+            updates[message.group_uuid] = ConversationUpdate(message, record.sequence_number, 1)
+            continue
+        newest = max(current.message, message, key=lambda m: (m.created_at, m.message_uuid))
+        updates[message.group_uuid] = dataclasses.replace(
+            current, message=newest, record_count=current.record_count + 1
+        )
+    return list(updates.values())
+
+
+def _instant(sk: str) -> str:
+    """A comparable form of a row's sk; legacy (non-canonical) values compare by their instant,
+    and unreadable ones sort first so that they are replaced."""
+    try:
+        return timestamps.normalize_timestamp(sk)
+    except ValueError:
+        return ""
+
+
+def plan_rows(message: Message, row_items: Sequence[Mapping[str, Any]]) -> RowPlan:
+    """The puts and deletes that bring the conversation's rows to `message`.
+
+    Per participant: if its newest row is at or after the message, nothing moves (a duplicate or
+    an older record); otherwise a new row takes the newest row's identity with the message's sk
+    and text. Every other row of that participant is deleted.
+    """
+    rows: list[MessageGroup] = []
+    for item in row_items:
+        try:
+            row = items.group_from_item(item)
+        except ValueError as error:
+            raise UnprocessableConversationError(f"unreadable group row: {error}") from None
+        if row.group_uuid != message.group_uuid:
+            raise UnprocessableConversationError("the index returned a row of another conversation")
+        rows.append(row)
+
+    by_owner: dict[str, list[MessageGroup]] = defaultdict(list)
+    participants = {row.other_user.uuid for row in rows}
+    for row in rows:
+        by_owner[row.owner_uuid].append(row)
+    participants.update(by_owner)
+    if rows and message.sender.uuid not in participants:
+        raise UnprocessableConversationError("the sender is not a participant of the conversation")
+    participants.add(message.sender.uuid)
+    missing = participants - by_owner.keys()
+    if missing:
+        raise IndexNotCaughtUpError(
+            f"{len(missing)} participant row(s) of the conversation are not in the index yet"
+        )
+
+    target = message.created_at
+    puts: list[MessageGroup] = []
+    deletes: list[RowKey] = []
+    for owner in sorted(by_owner):
+        ordered = sorted(by_owner[owner], key=lambda row: _instant(row.last_message_at))
+        newest = ordered[-1]
+        if _instant(newest.last_message_at) >= target:
+            stale = ordered[:-1]
+        else:
+            puts.append(
+                dataclasses.replace(newest, last_message_at=target, last_message=message.text)
+            )
+            stale = ordered
+        deletes.extend(RowKey(schema.group_pk(owner), row.last_message_at) for row in stale)
+    return RowPlan(tuple(puts), tuple(deletes))
+
+
+@dataclass(frozen=True)
+class ConversationFailure:
+    group_uuid: str
+    sequence_number: str
+    error: str
+
+
+@dataclass(frozen=True)
+class SkippedConversation:
+    group_uuid: str
+    sequence_number: str
+    reason: str
+
+
+@dataclass
+class BatchResult:
+    """What one batch did; `batch_item_failures` is the partial batch response."""
+
+    batch_size: int
+    groups_updated: int = 0
+    groups_unchanged: int = 0
+    rows_put: int = 0
+    rows_deleted: int = 0
+    skipped_records: list[SkippedRecord] = field(default_factory=list)
+    skipped_conversations: list[SkippedConversation] = field(default_factory=list)
+    failures: list[ConversationFailure] = field(default_factory=list)
+
+    def batch_item_failures(self) -> list[dict[str, str]]:
+        seen: dict[str, None] = dict.fromkeys(f.sequence_number for f in self.failures)
+        return [{"itemIdentifier": sequence_number} for sequence_number in seen]
+
+    def response(self) -> dict[str, list[dict[str, str]]]:
+        return {"batchItemFailures": self.batch_item_failures()}
+
+
+def describe_error(error: BaseException) -> str:
+    """A short, text-free description: the AWS error code when there is one."""
+    response = getattr(error, "response", None)
+    if isinstance(response, Mapping):
+        code = response.get("Error", {}).get("Code")
+        if isinstance(code, str) and code:
+            return code
+    return type(error).__name__
+
+
+def _next_microsecond(sk: str) -> str:
+    return timestamps.format_timestamp(timestamps.parse_timestamp(sk) + timedelta(microseconds=1))
+
+
+def _put_with_free_key(rows: GroupRows, group: MessageGroup) -> None:
+    for _ in range(MAX_KEY_ATTEMPTS - 1):
+        try:
+            rows.put(group)
+        except RowKeyTakenError:
+            group = dataclasses.replace(
+                group, last_message_at=_next_microsecond(group.last_message_at)
+            )
+        else:
+            return
+    rows.put(group)
+
+
+def process_batch(records: Sequence[Any], rows: GroupRows) -> BatchResult:
+    """Bring every conversation of the batch to its newest message.
+
+    A conversation whose query or writes fail is reported by its earliest sequence number; Lambda
+    then retries from the lowest reported one, so later records of other conversations are
+    processed again, which is harmless (an equal sk is a no-op).
+    """
+    result = BatchResult(batch_size=len(records))
+    parsed: list[MessageRecord] = []
+    for record in records:
+        outcome = parse_record(record)
+        if isinstance(outcome, SkippedRecord):
+            result.skipped_records.append(outcome)
+        else:
+            parsed.append(outcome)
+
+    for update in newest_per_conversation(parsed):
+        try:
+            plan = plan_rows(update.message, rows.query(update.group_uuid))
+            for group in plan.puts:
+                _put_with_free_key(rows, group)
+                result.rows_put += 1
+            for key in plan.deletes:
+                rows.delete(key, update.group_uuid)
+                result.rows_deleted += 1
+        except UnprocessableConversationError as error:
+            result.skipped_conversations.append(
+                SkippedConversation(update.group_uuid, update.first_sequence_number, str(error))
+            )
+            continue
+        except Exception as error:
+            # One conversation's failure must not hold back the others: report it and go on.
+            result.failures.append(
+                ConversationFailure(
+                    update.group_uuid, update.first_sequence_number, describe_error(error)
+                )
+            )
+            continue
+        if plan.is_empty:
+            result.groups_unchanged += 1
+        else:
+            result.groups_updated += 1
+    return result
