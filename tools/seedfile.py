@@ -112,9 +112,10 @@ class _Parser:
 
     def _start(self, number: int, value: str) -> datetime:
         try:
-            return parse_timestamp(value)
+            start: datetime = parse_timestamp(value)
         except ValueError as exc:
             raise self.fail(number, f"start: {exc}") from None
+        return start
 
     def _messages(self, lines: list[str], body_start: int) -> list[tuple[int, User, str]]:
         said: list[tuple[int, User, str]] = []

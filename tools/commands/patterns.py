@@ -42,9 +42,10 @@ def _metered_store(connection: Connection) -> tuple[MessageStore, CapacityMeter]
 
 def _uuid_argument(value: str, field: str) -> str:
     try:
-        return schema.validate_uuid(value.strip(), field=field)
+        canonical: str = schema.validate_uuid(value.strip(), field=field)
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
+    return canonical
 
 
 limit_option = click.option(
@@ -76,7 +77,7 @@ def get_conversation(
     def fetch(page_size: int, cursor: str | None) -> Page[Message]:
         return store.list_messages(group_uuid, limit=page_size, before=cursor)
 
-    messages = _collect(fetch, limit)
+    messages: list[Message] = _collect(fetch, limit)
     messages.reverse()
     if not messages:
         raise ToolError(
@@ -137,7 +138,7 @@ def list_conversations(
     def fetch(page_size: int, cursor: str | None) -> Page[MessageGroup]:
         return store.list_message_groups(user_uuid, limit=page_size, cursor=cursor)
 
-    groups = _collect(fetch, limit)
+    groups: list[MessageGroup] = _collect(fetch, limit)
     who = f"@{known.handle}" if known else user_uuid
     if not groups and known is None:
         raise ToolError(
