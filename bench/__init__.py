@@ -1,0 +1,1 @@
+"""Benchmarks: `python -m bench.processor_bench` (the stream processor against the course's)."""
