@@ -348,3 +348,39 @@ def stage_settings(name: str) -> StageSettings:
 def settings_fields() -> tuple[str, ...]:
     """Field names of StageSettings in declaration order (the docs table's rows)."""
     return tuple(field.name for field in fields(StageSettings))
+
+
+def _render_value(value: object) -> str:
+    if isinstance(value, AutoScaling):
+        return (
+            f"read {value.min_read_capacity}-{value.max_read_capacity}, "
+            f"write {value.min_write_capacity}-{value.max_write_capacity}, "
+            f"target {value.target_utilization_percent}%"
+        )
+    if value is None:
+        return "off"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, lambda_.StartingPosition):
+        return value.name
+    return str(value)
+
+
+def render_settings_table(stages: Mapping[str, StageSettings] = STAGES) -> str:
+    """The stage settings as a Markdown table (one row per field), as docs/infrastructure.md
+    shows it; `python -m stacks.settings` prints it."""
+    names = list(stages)
+    lines = [
+        "| setting | " + " | ".join(f"`{name}`" for name in names) + " |",
+        "|---|" + "---|" * len(names),
+    ]
+    for field in settings_fields():
+        if field in ("name", "description"):
+            continue
+        cells = (_render_value(getattr(stages[name], field)) for name in names)
+        lines.append(f"| `{field}` | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(render_settings_table(), end="")

@@ -189,8 +189,6 @@ class StreamProcessor(Construct):
             max_record_age=cdk.Duration.seconds(settings.max_record_age_seconds),
             on_failure=_OnFailureQueue(self.failure_queue),
         )
-        # The role's inline policy is created with the role, before the mapping is validated.
-        self.event_source_mapping.node.add_dependency(self.role)
         self._acknowledge_findings()
 
     def _acknowledge_findings(self) -> None:

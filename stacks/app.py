@@ -1,0 +1,35 @@
+"""Builds the CDK App of one stage; `cdk_app.main()` (the CLI's entry) and the tests share it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Final
+
+import aws_cdk as cdk
+from cdk_nag import AwsSolutionsChecks, ServerlessChecks
+
+from stacks.messaging_stack import MessagingStack, stack_name
+from stacks.settings import DEFAULT_STAGE, stage_settings
+
+STAGE_CONTEXT_KEY: Final = "stage"
+
+
+def build_app(
+    stage_name: str | None = None,
+    *,
+    context: Mapping[str, Any] | None = None,
+    outdir: str | None = None,
+    env: cdk.Environment | None = None,
+) -> tuple[cdk.App, MessagingStack]:
+    """The App and its one stack. The stage is `stage_name`, else the `stage` context value
+    (`cdk synth -c stage=NAME`), else dev; an unknown name raises UnknownStageError.
+
+    cdk-nag's AwsSolutions and Serverless packs are registered as validation plugins, so every
+    synth checks the stack and fails on any finding not acknowledged with a reason.
+    """
+    app = cdk.App(context=dict(context or {}), outdir=outdir)
+    name = stage_name or app.node.try_get_context(STAGE_CONTEXT_KEY) or DEFAULT_STAGE
+    settings = stage_settings(str(name))
+    stack = MessagingStack(app, stack_name(settings.name), settings=settings, env=env)
+    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app), ServerlessChecks(app))
+    return app, stack

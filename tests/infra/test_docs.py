@@ -1,0 +1,31 @@
+"""docs/infrastructure.md stays true to the code: settings table and cdk-nag acknowledgements."""
+
+from __future__ import annotations
+
+import re
+
+from stacks.nag import acknowledgements
+from stacks.settings import render_settings_table
+
+from .conftest import ROOT, Synthesized
+
+DOC = ROOT / "docs" / "infrastructure.md"
+
+
+def test_settings_table_matches_the_dataclasses() -> None:
+    """The table between the stage-settings markers is what render_settings_table() prints."""
+    text = DOC.read_text()
+    match = re.search(
+        r"<!-- stage-settings:begin -->\n(.*?)<!-- stage-settings:end -->", text, re.DOTALL
+    )
+    assert match, "stage-settings markers missing"
+    assert match.group(1) == render_settings_table()
+
+
+def test_every_acknowledgement_is_documented(stage: Synthesized) -> None:
+    """Each acknowledged cdk-nag rule appears in the docs' table with its construct."""
+    rows = DOC.read_text().splitlines()
+    for ack in acknowledgements(stage.stack):
+        rule = ack.rule.split("::", 1)[1]
+        construct = ack.path.split("/", 1)[1]
+        assert any(f"`{rule}`" in row and f"`{construct}`" in row for row in rows), ack

@@ -1,0 +1,85 @@
+"""The event source mapping from the table's stream, and its failure queue."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from cruddur_messages import schema
+
+from .conftest import Synthesized
+
+
+def _mapping(stage: Synthesized) -> Any:
+    return stage.only("AWS::Lambda::EventSourceMapping")[1]["Properties"]
+
+
+def test_mapping_reads_the_table_stream_into_the_function(stage: Synthesized) -> None:
+    """Source: the table's stream; target: the stream processor."""
+    table_id, _ = stage.only("AWS::DynamoDB::Table")
+    function_id, _ = stage.only("AWS::Lambda::Function")
+    props = _mapping(stage)
+    assert props["EventSourceArn"] == {"Fn::GetAtt": [table_id, "StreamArn"]}
+    assert props["FunctionName"] == {"Ref": function_id}
+
+
+def test_only_inserts_of_message_items_invoke_the_function(stage: Synthesized) -> None:
+    """One filter: eventName INSERT and a NewImage pk beginning with the message prefix, so
+    the function's own GRP# writes, and any MODIFY or REMOVE, never invoke it."""
+    (only_filter,) = _mapping(stage)["FilterCriteria"]["Filters"]
+    assert json.loads(only_filter["Pattern"]) == {
+        "eventName": ["INSERT"],
+        "dynamodb": {
+            "NewImage": {schema.PARTITION_KEY: {"S": [{"prefix": schema.MESSAGE_PREFIX}]}}
+        },
+    }
+
+
+def test_batching_follows_the_stage(stage: Synthesized) -> None:
+    """Starting position, batch size and batching window are stage settings."""
+    props = _mapping(stage)
+    settings = stage.settings
+    assert props["StartingPosition"] == settings.starting_position.name
+    assert props["BatchSize"] == settings.batch_size
+    assert props["MaximumBatchingWindowInSeconds"] == settings.max_batching_window_seconds
+
+
+def test_partial_batch_failures_are_reported(stage: Synthesized) -> None:
+    """ReportBatchItemFailures: a failed record does not replay the records before it."""
+    assert _mapping(stage)["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+
+
+def test_failing_batches_are_bisected(stage: Synthesized) -> None:
+    """A failing batch is split to isolate the bad record."""
+    assert _mapping(stage)["BisectBatchOnFunctionError"] is True
+
+
+def test_retries_and_record_age_are_bounded(stage: Synthesized) -> None:
+    """Retry attempts and maximum record age come from the stage, never infinite (-1)."""
+    props = _mapping(stage)
+    assert props["MaximumRetryAttempts"] == stage.settings.retry_attempts >= 0
+    assert props["MaximumRecordAgeInSeconds"] == stage.settings.max_record_age_seconds >= 60
+
+
+def test_failures_go_to_the_failure_queue(stage: Synthesized) -> None:
+    """The on-failure destination is the stack's SQS queue."""
+    queue_id, _ = stage.only("AWS::SQS::Queue")
+    destination = _mapping(stage)["DestinationConfig"]["OnFailure"]["Destination"]
+    assert destination == {"Fn::GetAtt": [queue_id, "Arn"]}
+
+
+def test_failure_queue_is_encrypted_and_keeps_messages_longest(stage: Synthesized) -> None:
+    """SSE (SQS-managed keys) and 14 days' retention, SQS's maximum."""
+    _, queue = stage.only("AWS::SQS::Queue")
+    assert queue["Properties"]["SqsManagedSseEnabled"] is True
+    assert queue["Properties"]["MessageRetentionPeriod"] == 14 * 24 * 3600
+
+
+def test_failure_queue_enforces_ssl(stage: Synthesized) -> None:
+    """The queue policy denies every request made without TLS."""
+    queue_id, _ = stage.only("AWS::SQS::Queue")
+    _, policy = stage.only("AWS::SQS::QueuePolicy")
+    assert policy["Properties"]["Queues"] == [{"Ref": queue_id}]
+    (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Effect"] == "Deny"
+    assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
