@@ -5,7 +5,8 @@
 `cdk bootstrap aws://<account>/us-east-1` then `cdk deploy -c stage=local`, both with
 AWS_ENDPOINT_URL pointing at the endpoint and dummy credentials. The account is whatever the
 endpoint's STS says (moto's default), never one written in this repository. Both commands are
-idempotent: deploying again into the same endpoint reports "no changes".
+idempotent: deploying again into the same endpoint reports "no changes", and a changed function
+code is hot-swapped (moto cannot update a stack; see docs/local-cloud.md).
 """
 
 from __future__ import annotations
@@ -91,7 +92,16 @@ def deploy(
     account = cloud.account_id(endpoint)
     started = time.monotonic()
     common = ["--no-notices", "--no-color"]
-    bootstrap = [cdk, "bootstrap", f"aws://{account}/{cloud.REGION}", *common]
+    # The CLI locks its output directory even to bootstrap: each command gets its own.
+    bootstrap_output = output_dir.with_name(output_dir.name + "-bootstrap")
+    bootstrap = [
+        cdk,
+        "bootstrap",
+        f"aws://{account}/{cloud.REGION}",
+        "--output",
+        str(bootstrap_output),
+        *common,
+    ]
     synth = [cdk, "synth", "--quiet", "-c", f"stage={STAGE}", "--output", str(output_dir), *common]
     # Bootstrapping talks only to the endpoint and synthesizing only to the app: run both at
     # once, then deploy the assembly already synthesized.
@@ -101,11 +111,18 @@ def deploy(
         for job in jobs:
             job.result()
     log(f"bootstrapped aws://{account}/{cloud.REGION} and synthesized stage={STAGE}")
-    _run(
-        [cdk, "deploy", "--all", "--app", str(output_dir), "--require-approval", "never", *common],
-        env,
-        project_root,
-    )
+    command = [cdk, "deploy", "--all", "--app", str(output_dir), "--require-approval", "never"]
+    if _application_stacks(endpoint):
+        # moto cannot update a stack (UpdateStack and update change sets fail), so a redeploy
+        # hot-swaps what changed in the function's code and leaves the stack as it is; an
+        # unchanged app is a plain no-op.
+        command.append("--hotswap")
+    output = _run([*command, *common], env, project_root)
+    if "non-hotswappable" in output.lower():
+        log(
+            "warning: infrastructure changes were not applied (the local cloud cannot update a "
+            "stack): restart it to deploy them"
+        )
     deployment = describe(endpoint)
     log(f"deployed {deployment.stack_name} in {time.monotonic() - started:.1f}s")
     return deployment
@@ -122,6 +139,15 @@ def _stack_resources(cfn: Any, stack_name: str) -> dict[str, list[str]]:
     return by_type
 
 
+def _application_stacks(endpoint: str) -> list[dict[str, Any]]:
+    cfn = cloud.client("cloudformation", endpoint)
+    return [
+        stack
+        for stack in cfn.describe_stacks()["Stacks"]
+        if stack["StackName"] != BOOTSTRAP_STACK and stack["StackStatus"].endswith("_COMPLETE")
+    ]
+
+
 def describe(endpoint: str) -> Deployment:
     """The deployed stack's table, function and failure queue, from its stack resources.
 
@@ -129,11 +155,7 @@ def describe(endpoint: str) -> Deployment:
     through a change set (see docs/local-cloud.md); resources are what it reliably reports.
     """
     cfn = cloud.client("cloudformation", endpoint)
-    stacks = [
-        stack
-        for stack in cfn.describe_stacks()["Stacks"]
-        if stack["StackName"] != BOOTSTRAP_STACK and stack["StackStatus"].endswith("_COMPLETE")
-    ]
+    stacks = _application_stacks(endpoint)
     if len(stacks) != 1:
         names = ", ".join(stack["StackName"] for stack in stacks) or "none"
         raise DeployError(f"expected one deployed application stack, found: {names}")

@@ -1,0 +1,96 @@
+"""One local cloud per session: `python -m local.server` on a free port (its own process, so its
+in-memory state is not shared with the integration tests' server), deployed once with the real
+CDK CLI. Every e2e test works in that deployment with its own users and conversations."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cruddur_messages.store import MessageStore
+from local import cloud, deploy, server
+from local.pump import Checkpoints, StreamPump, find_mapping
+from local.runtime import DeployedFunction, Handler
+from local.stream_events import read_records
+
+pytestmark = pytest.mark.e2e
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((cloud.HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def endpoint() -> Iterator[str]:
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "local.server", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    url = cloud.endpoint_url(port)
+    try:
+        server.wait_until_ready(url, timeout_s=30)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def deployment(endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> deploy.Deployment:
+    return deploy.deploy(
+        endpoint, output_dir=tmp_path_factory.mktemp("cdk.out"), log=lambda _line: None
+    )
+
+
+@pytest.fixture(scope="session")
+def deployed_function(
+    endpoint: str, deployment: deploy.Deployment, tmp_path_factory: pytest.TempPathFactory
+) -> DeployedFunction:
+    return DeployedFunction.fetch(
+        endpoint, deployment.function_name, tmp_path_factory.mktemp("functions")
+    )
+
+
+@pytest.fixture
+def store(endpoint: str, deployment: deploy.Deployment) -> MessageStore:
+    return MessageStore(cloud.client("dynamodb", endpoint), table_name=deployment.table_name)
+
+
+PumpFactory = Callable[..., StreamPump]
+
+
+@pytest.fixture
+def make_pump(endpoint: str, deployed_function: DeployedFunction, tmp_path: Path) -> PumpFactory:
+    """A pump of the deployed mapping whose checkpoint starts at the stream's current end, so a
+    test sees only the records it writes. Pumps made in one test share the checkpoint file."""
+    mapping = find_mapping(endpoint, deployed_function.config.name)
+    checkpoint_file = tmp_path / "pump" / f"{mapping.uuid}.json"
+    streams = cloud.client("dynamodbstreams", endpoint)
+    checkpoints = Checkpoints(checkpoint_file, mapping.stream_arn)
+    for record in read_records(streams, mapping.stream_arn):
+        checkpoints.advance(record["ShardId"], record["dynamodb"]["SequenceNumber"])
+
+    def build(handler: Handler | None = None, **options: Any) -> StreamPump:
+        return StreamPump(
+            endpoint=endpoint,
+            mapping=mapping,
+            handler=handler or deployed_function,
+            checkpoints=Checkpoints(checkpoint_file, mapping.stream_arn),
+            context_factory=deployed_function.context,
+            log=lambda _line: None,
+            retry_delay_s=0,
+            **options,
+        )
+
+    return build

@@ -1,0 +1,239 @@
+"""`make demo` as a test: deploy with the real CDK CLI into the local cloud, write messages with
+the message store, and let the stream pump run the deployed function."""
+
+from __future__ import annotations
+
+import inspect
+import json
+import subprocess
+import sys
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cruddur_messages import schema
+from cruddur_messages.models import Message, User
+from cruddur_messages.store import MessageStore
+from local import cloud, deploy
+from local.pump import StreamPump, replay_records
+from local.runtime import DeployedFunction
+
+PumpFactory = Callable[..., StreamPump]
+
+pytestmark = pytest.mark.e2e
+
+
+def _user(name: str) -> User:
+    return User(uuid=str(uuid.uuid4()), display_name=name.title(), handle=name)
+
+
+def _rows_show(store: MessageStore, group_uuid: str, message: Message) -> bool:
+    rows = store.get_message_group_rows(group_uuid)
+    return len(rows) == 2 and all(
+        (row.last_message, row.last_message_at) == (message.text, message.created_at)
+        for row in rows
+    )
+
+
+def _sequence(record: dict[str, Any]) -> str:
+    return str(record["dynamodb"]["SequenceNumber"])
+
+
+def test_deploy_creates_the_local_stage(endpoint: str, deployment: deploy.Deployment) -> None:
+    """`cdk deploy -c stage=local` completes and leaves the table, function and mapping."""
+    cfn = cloud.client("cloudformation", endpoint)
+    (stack,) = cfn.describe_stacks(StackName=deployment.stack_name)["Stacks"]
+    assert stack["StackStatus"] == "CREATE_COMPLETE"
+    mappings = cloud.client("lambda", endpoint).list_event_source_mappings(
+        FunctionName=deployment.function_name
+    )["EventSourceMappings"]
+    assert len(mappings) == 1
+    assert f"table/{deployment.table_name}/stream/" in mappings[0]["EventSourceArn"]
+
+
+def test_deployed_table_matches_the_schema_module(
+    endpoint: str, deployment: deploy.Deployment
+) -> None:
+    """Keys, GSI (keys and projection) and stream of the deployed table are the schema's."""
+    expected = schema.create_table_kwargs(deployment.table_name)
+    table = cloud.client("dynamodb", endpoint).describe_table(TableName=deployment.table_name)
+    table = table["Table"]
+    assert table["KeySchema"] == expected["KeySchema"]
+    assert sorted(table["AttributeDefinitions"], key=str) == sorted(
+        expected["AttributeDefinitions"], key=str
+    )
+    (gsi,) = table["GlobalSecondaryIndexes"]
+    (expected_gsi,) = expected["GlobalSecondaryIndexes"]
+    assert gsi["IndexName"] == expected_gsi["IndexName"]
+    assert gsi["KeySchema"] == expected_gsi["KeySchema"]
+    assert gsi["Projection"]["ProjectionType"] == "INCLUDE"
+    assert sorted(gsi["Projection"]["NonKeyAttributes"]) == sorted(schema.GSI_NON_KEY_ATTRIBUTES)
+    assert table["StreamSpecification"] == expected["StreamSpecification"]
+
+
+def test_pump_runs_the_deployed_package_not_the_working_tree(
+    deployed_function: DeployedFunction,
+) -> None:
+    """The handler is imported from the extracted package; the working tree's modules stay."""
+    from stream_processor import handler as working_tree_handler
+
+    code_root = deployed_function.code_root.resolve()
+    deployed_file = Path(inspect.getfile(deployed_function._handler)).resolve()
+    assert deployed_file.is_relative_to(code_root)
+
+    deployed_function({"Records": []}, deployed_function.context())
+
+    assert sys.modules["stream_processor.handler"] is working_tree_handler
+    assert not Path(working_tree_handler.__file__ or "").resolve().is_relative_to(code_root)
+
+
+def test_messages_of_patterns_c_and_d_reach_both_group_rows(
+    store: MessageStore, make_pump: PumpFactory
+) -> None:
+    """D starts a conversation, C continues it; after the pump both rows show the newest one."""
+    alice, bob = _user("alice"), _user("bob")
+    group, _ = store.create_message_group(alice, bob, "hello bob")
+    store.create_message(group.group_uuid, bob, "hi alice")
+    last = store.create_message(group.group_uuid, alice, "how is the stream?")
+    assert not _rows_show(store, group.group_uuid, last)
+
+    stats = make_pump().run_until_idle()
+
+    assert stats.records_done == 3
+    assert _rows_show(store, group.group_uuid, last)
+    (entry,) = [
+        g for g in store.list_message_groups(bob.uuid).items if g.group_uuid == group.group_uuid
+    ]
+    assert entry.other_user == alice
+
+
+def test_pump_restarted_after_a_crash_mid_batch_applies_every_message_once(
+    store: MessageStore, make_pump: PumpFactory, deployed_function: DeployedFunction
+) -> None:
+    """Killed halfway through its second batch (after half the batch was written), a new pump
+    redelivers that batch and the ones after it, never a finished one; the result is as if no
+    crash had happened."""
+    carol, dave, erin = _user("carol"), _user("dave"), _user("erin")
+    groups = [store.create_message_group(carol, dave, "first")[0]]
+    groups.append(store.create_message_group(erin, carol, "first")[0])
+    newest: dict[str, Message] = {}
+    for n in range(14):
+        group = groups[n % 2]
+        sender = carol if n % 4 < 2 else (dave if group is groups[0] else erin)
+        newest[group.group_uuid] = store.create_message(group.group_uuid, sender, f"message {n}")
+
+    delivered: list[list[str]] = []
+
+    def crash_in_second_batch(event: dict[str, Any], context: Any) -> Any:
+        delivered.append([_sequence(r) for r in event["Records"]])
+        if len(delivered) == 2:
+            half = event["Records"][: len(event["Records"]) // 2]
+            deployed_function({"Records": half}, context)
+            raise KeyboardInterrupt  # the process dies here: nothing after this line runs
+        return deployed_function(event, context)
+
+    with pytest.raises(KeyboardInterrupt):
+        make_pump(handler=crash_in_second_batch).run_until_idle()
+    first_batch, in_flight = delivered
+
+    redelivered: list[list[str]] = []
+
+    def recording(event: dict[str, Any], context: Any) -> Any:
+        redelivered.append([_sequence(r) for r in event["Records"]])
+        return deployed_function(event, context)
+
+    make_pump(handler=recording).run_until_idle()
+
+    again = [seq for batch in redelivered for seq in batch]
+    assert again[: len(in_flight)] == in_flight
+    assert not set(again) & set(first_batch)
+    assert len(again) == len(set(again))
+    for group in groups:
+        assert _rows_show(store, group.group_uuid, newest[group.group_uuid])
+
+
+def test_failing_record_is_retried_then_sent_to_the_failure_queue(
+    endpoint: str,
+    store: MessageStore,
+    make_pump: PumpFactory,
+    deployed_function: DeployedFunction,
+    deployment: deploy.Deployment,
+) -> None:
+    """Only the failing record and those after it are retried; after the mapping's retry limit
+    it goes to the on-failure queue with enough to read it again, and later records still
+    get processed."""
+    frank, grace = _user("frank"), _user("grace")
+    group, _ = store.create_message_group(frank, grace, "one")
+    store.create_message(group.group_uuid, grace, "two")
+    poison = store.create_message(group.group_uuid, frank, "poison")
+    last = store.create_message(group.group_uuid, grace, "four")
+    invocations: list[list[str]] = []
+
+    def fails_on_poison(event: dict[str, Any], context: Any) -> Any:
+        records = event["Records"]
+        invocations.append([r["dynamodb"]["NewImage"]["message"]["S"] for r in records])
+        for index, record in enumerate(records):
+            if record["dynamodb"]["NewImage"]["message"]["S"] == "poison":
+                deployed_function({"Records": records[:index]}, context)
+                return {"batchItemFailures": [{"itemIdentifier": _sequence(record)}]}
+        return deployed_function(event, context)
+
+    pump: StreamPump = make_pump(handler=fails_on_poison)
+    pump.run_until_idle()
+
+    assert invocations[0] == ["one", "two", "poison", "four"]
+    retried = [text for batch in invocations[1:] for text in batch]
+    assert "one" not in retried
+    assert "two" not in retried
+    assert retried.count("poison") > pump.mapping.max_retry_attempts
+    assert _rows_show(store, group.group_uuid, last)
+
+    sqs = cloud.client("sqs", endpoint)
+    assert deployment.failure_queue_url is not None
+    messages = sqs.receive_message(
+        QueueUrl=deployment.failure_queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1
+    ).get("Messages", [])
+    (failure,) = [json.loads(m["Body"]) for m in messages]
+    assert failure["requestContext"]["condition"] == "RetryAttemptsExhausted"
+    info = failure["DDBStreamBatchInfo"]
+    assert info["batchSize"] == 1
+    assert info["streamArn"] == pump.mapping.stream_arn
+    (replayed,) = replay_records(endpoint, failure)
+    assert replayed["dynamodb"]["NewImage"]["sk"]["S"] == poison.created_at
+
+
+def test_second_deploy_is_a_no_op(
+    endpoint: str, deployment: deploy.Deployment, tmp_path: Path, store: MessageStore
+) -> None:
+    """Deploying again into the same endpoint succeeds, keeps the stack and keeps the data."""
+    henry, iris = _user("henry"), _user("iris")
+    group, message = store.create_message_group(henry, iris, "still here?")
+
+    again = deploy.deploy(endpoint, output_dir=tmp_path / "cdk.out", log=lambda _line: None)
+
+    assert again == deployment
+    (stack,) = cloud.client("cloudformation", endpoint).describe_stacks(
+        StackName=deployment.stack_name
+    )["Stacks"]
+    assert stack["StackStatus"] == "CREATE_COMPLETE"
+    assert [m.message_uuid for m in store.list_messages(group.group_uuid).items] == [
+        message.message_uuid
+    ]
+
+
+def test_port_in_use_gives_one_clear_line(endpoint: str) -> None:
+    """Starting the endpoint on a taken port exits 1 with one message, not a traceback."""
+    port = endpoint.rsplit(":", 1)[1]
+    result = subprocess.run(
+        [sys.executable, "-m", "local.server", "--port", port],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert f"port {port} is already in use" in result.stderr
+    assert "Traceback" not in result.stderr
