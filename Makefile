@@ -49,6 +49,12 @@ test-integration: setup ## integration tests against the local DynamoDB-compatib
 test-e2e: setup ## cdk deploy into the embedded cloud, then messages through the stream pump
 	$(PYTEST) tests/e2e
 
+local: setup ## the local cloud on localhost:8000: cdk deploy into it, then the stream pump until Ctrl-C
+	$(PYTHON) -m local.demo --serve
+
+demo: setup ## start the local cloud, deploy, send messages, run the pump, print them, stop (< 90 s)
+	$(PYTHON) -m local.demo
+
 lint: setup ## ruff (lint and format check) and mypy
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -57,6 +63,9 @@ lint: setup ## ruff (lint and format check) and mypy
 format: setup ## apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+
+bench: setup ## measure synth, tests, cold start, processor cost and end-to-end throughput (< 10 min)
+	$(PYTHON) -m bench.run
 
 clean: ## remove build outputs (keeps .venv and node_modules)
 	rm -rf cdk.out cdk.out.* .pytest_cache .mypy_cache .ruff_cache .hypothesis build *.egg-info

@@ -1,0 +1,186 @@
+"""The measurements behind `make bench` that need no AWS endpoint: synth, test suite, cold start.
+
+Each figure is a ratio against a baseline measured beside it in the same run, so a slower or
+faster machine moves both sides and the ratio stays meaningful.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import xml.etree.ElementTree as ET
+import zipfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Final
+
+from stacks.settings import STAGES
+
+PROJECT_ROOT: Final = Path(__file__).resolve().parent.parent
+BASELINE_APP: Final = PROJECT_ROOT / "bench" / "baseline" / "app.py"
+HANDLER_MODULE: Final = "stream_processor.handler"
+TEST_PARTS: Final = ("unit", "infra", "integration", "e2e")
+
+_IMPORTTIME_LINE: Final = re.compile(r"^import time:\s+(\d+)\s+\|\s+(\d+)\s+\|\s*(\S.*)$")
+
+
+def toolchain_env() -> dict[str, str]:
+    """This process's environment with the project's Node 22 and CDK CLI first on PATH."""
+    env = dict(os.environ)
+    env["PATH"] = os.pathsep.join(
+        [
+            str(PROJECT_ROOT / "node_modules" / ".bin"),
+            str(Path(sys.executable).parent),
+            env.get("PATH", ""),
+        ]
+    )
+    env.update({"CDK_DISABLE_VERSION_CHECK": "1", "CDK_DISABLE_CLI_TELEMETRY": "true"})
+    return env
+
+
+def cdk_cli() -> str:
+    cli = PROJECT_ROOT / "node_modules" / ".bin" / "cdk"
+    if not cli.exists():
+        raise RuntimeError(f"the CDK CLI is missing at {cli}: run `make setup`")
+    return str(cli)
+
+
+def summarize(samples: Sequence[float]) -> dict[str, Any]:
+    """Median and spread (min, max) of repeated timings, in seconds."""
+    return {
+        "runs": len(samples),
+        "median_s": round(statistics.median(samples), 3),
+        "min_s": round(min(samples), 3),
+        "max_s": round(max(samples), 3),
+        "samples_s": [round(s, 3) for s in samples],
+    }
+
+
+def _timed(command: Sequence[str], *, env: Mapping[str, str]) -> float:
+    started = time.perf_counter()
+    result = subprocess.run(
+        list(command), cwd=PROJECT_ROOT, env=dict(env), capture_output=True, text=True, check=False
+    )
+    elapsed = time.perf_counter() - started
+    if result.returncode != 0:
+        tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-15:])
+        raise RuntimeError(f"{' '.join(command)} failed:\n{tail}")
+    return elapsed
+
+
+def measure_synth(runs: int, *, scratch: Path) -> dict[str, Any]:
+    """Whole-process `cdk synth` of every stage and of the bare one-table app, interleaved run by
+    run so that load on the machine falls on both sides alike."""
+    env = toolchain_env()
+    cli = cdk_cli()
+    commands: dict[str, list[str]] = {
+        f"stage:{name}": [cli, "synth", "--quiet", "-c", f"stage={name}"] for name in STAGES
+    }
+    commands["baseline"] = [cli, "synth", "--quiet", "--app", f"{sys.executable} {BASELINE_APP}"]
+    samples: dict[str, list[float]] = {target: [] for target in commands}
+    for run in range(runs):
+        for target, command in commands.items():
+            outdir = scratch / f"synth-{target.replace(':', '-')}-{run}"
+            samples[target].append(_timed([*command, "--output", str(outdir)], env=env))
+            shutil.rmtree(outdir, ignore_errors=True)
+    baseline = statistics.median(samples["baseline"])
+    result: dict[str, Any] = {}
+    for target, values in samples.items():
+        summary = summarize(values)
+        summary["ratio_to_baseline"] = round(statistics.median(values) / baseline, 2)
+        result[target] = summary
+    return result
+
+
+def measure_tests(*, scratch: Path) -> dict[str, Any]:
+    """`make test`'s suite, timed by pytest itself (JUnit XML), summed by part."""
+    report = scratch / "junit.xml"
+    started = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "tests", "-q", "-p", "no:cacheprovider",
+         f"--junitxml={report}"],
+        cwd=PROJECT_ROOT, env=toolchain_env(), capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    wall = time.perf_counter() - started
+    if result.returncode != 0:
+        tail = "\n".join(result.stdout.strip().splitlines()[-15:])
+        raise RuntimeError(f"the test suite failed:\n{tail}")
+    parts = {part: {"tests": 0, "seconds": 0.0} for part in TEST_PARTS}
+    # Our own report of our own run: not untrusted input.
+    for case in ET.parse(report).getroot().iter("testcase"):  # noqa: S314
+        dotted = (case.get("classname") or "").split(".")
+        part = next((name for name in dotted if name in parts), None)
+        if part:
+            parts[part]["tests"] += 1
+            parts[part]["seconds"] += float(case.get("time") or 0.0)
+    for values in parts.values():
+        values["seconds"] = round(values["seconds"], 2)
+    return {"wall_s": round(wall, 2), "parts": parts}
+
+
+def _cumulative_import_us(code_root: Path | None, module: str) -> int:
+    """Cumulative import time of `module` in a fresh interpreter (`python -X importtime`),
+    with `code_root` (the built asset) first on sys.path, as Lambda puts its task root."""
+    path_setup = f"import sys; sys.path.insert(0, {str(code_root)!r}); " if code_root else ""
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", f"{path_setup}import {module}"],
+        capture_output=True, text=True, check=True, env=toolchain_env(),
+        cwd=code_root or PROJECT_ROOT,
+    )  # fmt: skip
+    for line in result.stderr.splitlines():
+        match = _IMPORTTIME_LINE.match(line)
+        if match and match.group(3).strip() == module:
+            return int(match.group(2))
+    raise RuntimeError(f"no import time reported for {module}")
+
+
+def built_asset(scratch: Path, stage: str = "dev") -> Path:
+    """Synthesize `stage` and return the stream processor's asset directory from cdk.out."""
+    outdir = scratch / "asset-synth"
+    subprocess.run(
+        [cdk_cli(), "synth", "--quiet", "-c", f"stage={stage}", "--output", str(outdir)],
+        cwd=PROJECT_ROOT, env=toolchain_env(), capture_output=True, check=True,
+    )  # fmt: skip
+    for candidate in sorted(outdir.glob("asset.*")):
+        if (candidate / Path(*HANDLER_MODULE.split("."))).with_suffix(".py").exists():
+            return candidate
+    raise RuntimeError("no asset holding the stream processor's handler in cdk.out")
+
+
+def measure_cold_start(runs: int, *, scratch: Path) -> dict[str, Any]:
+    """Import time of the deployed handler (from the built asset) against `import boto3` alone,
+    and the size of the code package CDK uploads (the asset directory, zipped)."""
+    asset = built_asset(scratch)
+    boto3_us: list[int] = []
+    handler_us: list[int] = []
+    for _ in range(runs):
+        boto3_us.append(_cumulative_import_us(None, "boto3"))
+        handler_us.append(_cumulative_import_us(asset, HANDLER_MODULE))
+    files = [p for p in sorted(asset.rglob("*")) if p.is_file()]
+    package = scratch / "package.zip"
+    with zipfile.ZipFile(package, "w", zipfile.ZIP_DEFLATED) as archive:
+        for file in files:
+            archive.write(file, file.relative_to(asset))
+    boto3_ms = statistics.median(boto3_us) / 1000
+    handler_ms = statistics.median(handler_us) / 1000
+    return {
+        "runs": runs,
+        "import_boto3_ms": round(boto3_ms, 1),
+        "import_handler_ms": round(handler_ms, 1),
+        "handler_over_boto3_ratio": round(handler_ms / boto3_ms, 2),
+        "handler_adds_ms": round(handler_ms - boto3_ms, 1),
+        "package_files": len(files),
+        "package_bytes_uncompressed": sum(f.stat().st_size for f in files),
+        "package_bytes_zipped": package.stat().st_size,
+        "package_contents": sorted({str(f.relative_to(asset).parts[0]) for f in files}),
+    }
+
+
+def scratch_dir() -> tempfile.TemporaryDirectory[str]:
+    return tempfile.TemporaryDirectory(prefix="cruddur-bench-")

@@ -1,0 +1,121 @@
+"""`make bench`: every figure the project states, measured side by side in one run.
+
+    python -m bench.run [--synth-runs N] [--cold-start-runs N] [--skip PART ...]
+
+Writes bench/results/<date>.json (every figure, the machine's core count, the tool versions) and
+regenerates bench/README.md from it. Stops by itself: each part has a time budget, and a part that
+would start past the overall deadline is recorded as skipped, not run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Final
+
+from bench import measure, report
+
+RESULTS_DIR: Final = measure.PROJECT_ROOT / "bench" / "results"
+DEADLINE_S: Final = 9 * 60
+PARTS: Final = ("synth", "tests", "cold_start", "stream_processor", "end_to_end")
+# What each part needs of the remaining time to be worth starting (from earlier runs here).
+_MIN_BUDGET_S: Final = {
+    "synth": 60,
+    "tests": 150,
+    "cold_start": 20,
+    "stream_processor": 30,
+    "end_to_end": 90,
+}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("localhost", 0))
+        return int(sock.getsockname()[1])
+
+
+def _version(command: list[str]) -> str:
+    result = subprocess.run(
+        command, capture_output=True, text=True, env=measure.toolchain_env(), check=False
+    )
+    if result.returncode != 0:
+        return "?"
+    return (result.stdout or result.stderr).strip().splitlines()[0]
+
+
+def environment() -> dict[str, Any]:
+    packages = ("aws-cdk-lib", "cdk-nag", "boto3", "moto", "pytest", "cfn-lint")
+    return {
+        "cpu_count": os.cpu_count(),
+        "machine": platform.machine(),
+        "python": platform.python_version(),
+        "node": _version(["node", "--version"]),
+        "cdk_cli": _version([measure.cdk_cli(), "--version"]),
+        "packages": {name: metadata.version(name) for name in packages},
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="make bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--synth-runs", type=int, default=3)
+    parser.add_argument("--cold-start-runs", type=int, default=5)
+    parser.add_argument("--skip", nargs="*", choices=PARTS, default=[])
+    args = parser.parse_args(argv)
+
+    started = time.monotonic()
+    results: dict[str, Any] = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "environment": environment(),
+        "parts": {},
+    }
+    with measure.scratch_dir() as scratch_name:
+        scratch = Path(scratch_name)
+        from bench import end_to_end, processor_bench
+
+        jobs: dict[str, Callable[[], dict[str, Any]]] = {
+            "synth": lambda: measure.measure_synth(args.synth_runs, scratch=scratch),
+            "tests": lambda: measure.measure_tests(scratch=scratch),
+            "cold_start": lambda: measure.measure_cold_start(args.cold_start_runs, scratch=scratch),
+            "stream_processor": lambda: processor_bench.run(scratch / "processor.json"),
+            "end_to_end": lambda: end_to_end.measure_end_to_end(_free_port(), scratch),
+        }
+        for part in PARTS:
+            remaining = DEADLINE_S - (time.monotonic() - started)
+            if part in args.skip:
+                results["parts"][part] = {"skipped": "--skip"}
+                continue
+            if remaining < _MIN_BUDGET_S[part]:
+                results["parts"][part] = {"skipped": f"only {remaining:.0f}s left of the deadline"}
+                continue
+            print(f"bench: {part} ...", file=sys.stderr, flush=True)
+            part_started = time.monotonic()
+            try:
+                results["parts"][part] = jobs[part]()
+            except Exception as error:  # a failed part is reported, the others still run
+                results["parts"][part] = {"error": f"{type(error).__name__}: {error}"}
+            results["parts"][part]["elapsed_s"] = round(time.monotonic() - part_started, 1)
+    results["elapsed_s"] = round(time.monotonic() - started, 1)
+
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    out = RESULTS_DIR / f"{results['date'][:10]}.json"
+    out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    readme = report.write_readme(results, out)
+    print(f"bench: wrote {out.relative_to(measure.PROJECT_ROOT)} and {readme}", file=sys.stderr)
+    failed = [p for p, r in results["parts"].items() if "error" in r]
+    for part in failed:
+        print(f"bench: {part} failed: {results['parts'][part]['error']}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
