@@ -1,20 +1,30 @@
-"""docs/infrastructure.md stays true to the code: settings table and cdk-nag acknowledgements."""
+"""docs/infrastructure.md and README.md stay true to the code: settings table and cdk-nag
+acknowledgements."""
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
+
+import pytest
 
 from stacks.nag import acknowledgements
 from stacks.settings import render_settings_table
 
 from .conftest import ROOT, Synthesized
 
-DOC = ROOT / "docs" / "infrastructure.md"
+DOCS = (ROOT / "docs" / "infrastructure.md", ROOT / "README.md")
 
 
-def test_settings_table_matches_the_dataclasses() -> None:
+@pytest.fixture(params=DOCS, ids=lambda path: path.name)
+def doc(request: pytest.FixtureRequest) -> Path:
+    path: Path = request.param
+    return path
+
+
+def test_settings_table_matches_the_dataclasses(doc: Path) -> None:
     """The table between the stage-settings markers is what render_settings_table() prints."""
-    text = DOC.read_text()
+    text = doc.read_text()
     match = re.search(
         r"<!-- stage-settings:begin -->\n(.*?)<!-- stage-settings:end -->", text, re.DOTALL
     )
@@ -22,9 +32,9 @@ def test_settings_table_matches_the_dataclasses() -> None:
     assert match.group(1) == render_settings_table()
 
 
-def test_every_acknowledgement_is_documented(stage: Synthesized) -> None:
-    """Each acknowledged cdk-nag rule appears in the docs' table with its construct."""
-    rows = DOC.read_text().splitlines()
+def test_every_acknowledgement_is_documented(doc: Path, stage: Synthesized) -> None:
+    """Each acknowledged cdk-nag rule appears in the doc's table with its construct."""
+    rows = doc.read_text().splitlines()
     for ack in acknowledgements(stage.stack):
         rule = ack.rule.split("::", 1)[1]
         construct = ack.path.split("/", 1)[1]
