@@ -88,7 +88,9 @@ def start(port: int = cloud.DEFAULT_PORT) -> ThreadedMotoServer:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     # Types moto's CloudFormation skips (alarms, queue and bucket policies) are listed in
     # docs/local-cloud.md; one warning each per deploy would bury the deploy's own output.
-    logging.getLogger("moto.cloudformation.parsing").setLevel(logging.ERROR)
+    logging.getLogger("moto").addFilter(
+        lambda record: not record.getMessage().startswith("No Moto CloudFormation support")
+    )
     warnings.filterwarnings("ignore", message="Tried to parse AWS::", category=UserWarning)
     server = _Server(ip_address=cloud.HOST, port=port, verbose=False)
     server.start()
