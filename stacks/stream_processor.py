@@ -159,8 +159,9 @@ class StreamProcessor(Construct):
             vpc=vpc,
             vpc_subnets=subnets,
             security_groups=[self.security_group],
-            # 256 MB: the work is a few small DynamoDB calls per record; Lambda gives CPU in
-            # proportion to memory, and 256 MB halves cold starts (boto3 import) versus 128 MB.
+            # 256 MB: the work is a few small DynamoDB calls per conversation, but Lambda gives
+            # CPU in proportion to memory, and the cold start is dominated by importing boto3;
+            # twice the minimum buys a faster cold start for little cost per invocation.
             memory_size=settings.processor_memory_mb,
             # 30 s: a full batch is a few hundred single-digit-ms calls, so this is headroom for
             # throttling retries, not for work; a stuck batch is retried and bisected instead.
