@@ -23,11 +23,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import math
 import os
 import random
-import socket
 import time
 import uuid
 from collections import Counter
@@ -44,7 +42,7 @@ from bench import course_processor
 from cruddur_messages import schema
 from cruddur_messages.models import Message, User
 from cruddur_messages.store import MessageStore
-from local import stream_events
+from local import cloud, server, stream_events
 from stream_processor import handler as processor
 
 REGION: Final = "us-east-1"
@@ -167,31 +165,20 @@ class Meter:
 # -- the local server and the recorded stream ----------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("localhost", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextmanager
 def _server() -> Iterator[str]:
     """A moto server on a free port, with dummy credentials in the environment meanwhile."""
-    from moto.server import ThreadedMotoServer
-
-    # The server's per-request access log would drown the summary.
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="localhost", port=port, verbose=False)
-    endpoint = f"http://localhost:{port}"
+    port = server.free_port()
+    moto = server.start(port)
+    endpoint = cloud.endpoint_url(port)
     overrides = {**_ENV, "AWS_ENDPOINT_URL": endpoint, schema.GSI_NAME_ENV: schema.GSI_NAME}
     saved = {key: os.environ.get(key) for key in [*overrides, "AWS_PROFILE"]}
     os.environ.update(overrides)
     os.environ.pop("AWS_PROFILE", None)
-    server.start()
     try:
         yield endpoint
     finally:
-        server.stop()
+        moto.stop()
         for key, value in saved.items():
             if value is None:
                 os.environ.pop(key, None)

@@ -13,7 +13,6 @@ import argparse
 import json
 import os
 import platform
-import socket
 import subprocess
 import sys
 import time
@@ -24,6 +23,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from bench import measure, report
+from local import server
 
 RESULTS_DIR: Final = measure.PROJECT_ROOT / "bench" / "results"
 DEADLINE_S: Final = 9 * 60
@@ -36,12 +36,6 @@ _MIN_BUDGET_S: Final = {
     "stream_processor": 30,
     "end_to_end": 90,
 }
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("localhost", 0))
-        return int(sock.getsockname()[1])
 
 
 def _version(command: list[str]) -> str:
@@ -87,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
             "tests": lambda: measure.measure_tests(scratch=scratch),
             "cold_start": lambda: measure.measure_cold_start(args.cold_start_runs, scratch=scratch),
             "stream_processor": lambda: processor_bench.run(scratch / "processor.json"),
-            "end_to_end": lambda: end_to_end.measure_end_to_end(_free_port(), scratch),
+            "end_to_end": lambda: end_to_end.measure_end_to_end(server.free_port(), scratch),
         }
         for part in PARTS:
             remaining = DEADLINE_S - (time.monotonic() - started)

@@ -66,6 +66,13 @@ def _hand_streams_to_the_pump() -> None:
     LambdaBackend.send_dynamodb_items = keep_records  # type: ignore[method-assign]
 
 
+def free_port() -> int:
+    """A port nothing listens on now (the OS picks it), for tests and benchmarks."""
+    with socket.socket() as sock:
+        sock.bind((cloud.HOST, 0))
+        return int(sock.getsockname()[1])
+
+
 def port_is_free(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         # Same option as the server's own bind, so a port in TIME_WAIT counts as free.

@@ -6,6 +6,7 @@ picks one with `stage_settings(name)` from `-c stage=NAME`.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
@@ -305,30 +306,19 @@ PROD: Final = StageSettings(
     failure_queue_alarm_threshold=1,
 )
 
-# Deployed by the real `cdk deploy` into the embedded cloud (moto): no custom resources, and
-# small batches so a local test sees each message processed at once.
-LOCAL: Final = StageSettings(
+# Deployed by the real `cdk deploy` into the embedded cloud (moto): dev's table and function (no
+# custom resources in any stage), with small immediate batches so a local test sees each message
+# processed at once, and the whole stream read from its start.
+LOCAL: Final = dataclasses.replace(
+    DEV,
     name="local",
     description="embedded local cloud: destroyable, smallest batches, shortest retention",
-    read_capacity=5,
-    write_capacity=5,
-    gsi_read_capacity=5,
-    gsi_write_capacity=5,
-    point_in_time_recovery=False,
-    deletion_protection=False,
-    retain_data=False,
     log_retention_days=1,
     batch_size=10,
     max_batching_window_seconds=0,
     starting_position=lambda_.StartingPosition.TRIM_HORIZON,
     retry_attempts=2,
     max_record_age_seconds=600,
-    processor_memory_mb=256,
-    processor_timeout_seconds=30,
-    iterator_age_alarm_seconds=300,
-    errors_alarm_threshold=1,
-    throttles_alarm_threshold=1,
-    failure_queue_alarm_threshold=1,
 )
 
 STAGES: Final[Mapping[str, StageSettings]] = MappingProxyType(

@@ -1,4 +1,5 @@
-"""Session-wide fixtures: the embedded DynamoDB-compatible HTTP server (moto) on a free port.
+"""Session-wide fixtures: the embedded AWS endpoint (moto's server, as `make local` starts it) on a
+free port.
 
 Integration and tool tests talk to it over real HTTP, exactly as they would to DynamoDB Local
 or AWS. Unit tests never touch it (tests/unit disables sockets).
@@ -7,7 +8,6 @@ or AWS. Unit tests never touch it (tests/unit disables sockets).
 from __future__ import annotations
 
 import os
-import socket
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -16,25 +16,17 @@ import boto3
 import pytest
 
 from cruddur_messages import schema
+from local import cloud, server
 
 DUMMY_REGION = "us-east-1"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("localhost", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
     """URL of a moto server started for this test session, with dummy credentials in the env."""
-    from moto.server import ThreadedMotoServer
-
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="localhost", port=port, verbose=False)
-    server.start()
-    endpoint = f"http://localhost:{port}"
+    port = server.free_port()
+    moto = server.start(port)
+    endpoint = cloud.endpoint_url(port)
     saved = {k: os.environ.get(k) for k in _ENV_KEYS}
     os.environ.update(
         {
@@ -49,7 +41,7 @@ def moto_endpoint() -> Iterator[str]:
     try:
         yield endpoint
     finally:
-        server.stop()
+        moto.stop()
         for key, value in saved.items():
             if value is None:
                 os.environ.pop(key, None)

@@ -4,7 +4,6 @@ CDK CLI. Every e2e test works in that deployment with its own users and conversa
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -22,15 +21,9 @@ from local.stream_events import read_records
 pytestmark = pytest.mark.e2e
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((cloud.HOST, 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def endpoint() -> Iterator[str]:
-    port = _free_port()
+    port = server.free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "local.server", "--port", str(port)],
         stdout=subprocess.DEVNULL,
