@@ -1,12 +1,14 @@
 """DynamoDB stream records -> the event Lambda's event source mapping hands to the processor.
 
 Shared by the stream processor's integration tests, its benchmark and the local cloud's stream pump
-(local/pump.py imports `read_records`, `passes_message_filter` and `lambda_event` rather than
-re-spelling them), so that everything that plays the event source mapping plays it the same way:
+(local/pump.py imports `lambda_record` and `message_filter` rather than re-spelling them), so
+that everything that plays the event source mapping plays it the same way:
 
 - `read_records` walks every shard of a stream with the Streams API (DescribeStream ->
   GetShardIterator TRIM_HORIZON or AFTER_SEQUENCE_NUMBER -> GetRecords until the shard is drained);
-- `passes_message_filter` is the mapping's filter: INSERT events of `MSG#` items only;
+- `passes_message_filter` applies the mapping's filter (`schema.message_insert_filter_pattern`,
+  the pattern the stack deploys) with moto's matcher of Lambda's pattern language, as the pump
+  does: INSERT events of `MSG#` items only;
 - `lambda_event` shapes records exactly as Lambda delivers them: `eventSourceARN` added and
   `ApproximateCreationDateTime` as epoch seconds (GetRecords returns it as a datetime);
 - `synthetic_record` builds one such record from a plain item, for tests without a stream.
@@ -16,11 +18,14 @@ Not runtime code: it is not in the Lambda asset.
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, Final, cast
 
 from boto3.dynamodb.types import TypeSerializer
+from moto.events.models import EventPattern
 
 from cruddur_messages import schema
 
@@ -87,13 +92,15 @@ def read_records(
     return records
 
 
+@functools.cache
+def message_filter() -> EventPattern:
+    """The schema's filter pattern, loaded into moto's matcher of Lambda's pattern language."""
+    return EventPattern.load(json.dumps(schema.message_insert_filter_pattern()))
+
+
 def passes_message_filter(record: Mapping[str, Any]) -> bool:
-    """The event source mapping's filter: an INSERT whose partition key starts with MSG#."""
-    if record.get("eventName") != INSERT:
-        return False
-    keys = record.get("dynamodb", {}).get("Keys", {})
-    pk = keys.get(schema.PARTITION_KEY, {}).get("S")
-    return isinstance(pk, str) and schema.is_message_pk(pk)
+    """Whether the deployed mapping's filter lets `record` through (an INSERT of a MSG# item)."""
+    return bool(message_filter().matches_event(cast(Any, record)))
 
 
 def _epoch_seconds(value: Any) -> Any:

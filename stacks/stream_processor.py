@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
 import aws_cdk as cdk
 import jsii
@@ -61,16 +62,11 @@ GROUP_ROW_LEADING_KEYS: Final = f"{schema.GROUP_PREFIX}*"
 FAILURE_QUEUE_RETENTION: Final = cdk.Duration.days(14)  # the SQS maximum
 
 
-def message_insert_filter() -> dict[str, Any]:
-    """Only INSERTs of message items invoke the function; its own GRP# writes never do."""
-    return {
-        "eventName": lambda_.FilterRule.is_equal("INSERT"),
-        "dynamodb": {
-            "NewImage": {
-                schema.PARTITION_KEY: {"S": lambda_.FilterRule.begins_with(schema.MESSAGE_PREFIX)}
-            }
-        },
-    }
+def message_insert_filter() -> dict[str, str]:
+    """The mapping's one FilterCriteria filter: the schema's pattern, serialized as Lambda takes
+    it (compact, like the CDK's FilterCriteria.filter)."""
+    pattern = schema.message_insert_filter_pattern()
+    return {"pattern": json.dumps(pattern, separators=(",", ":"))}
 
 
 @jsii.implements(lambda_.IEventSourceDlq)
@@ -183,7 +179,7 @@ class StreamProcessor(Construct):
             starting_position=settings.starting_position,
             batch_size=settings.batch_size,
             max_batching_window=cdk.Duration.seconds(settings.max_batching_window_seconds),
-            filters=[lambda_.FilterCriteria.filter(message_insert_filter())],
+            filters=[message_insert_filter()],
             report_batch_item_failures=True,
             bisect_batch_on_error=True,
             retry_attempts=settings.retry_attempts,

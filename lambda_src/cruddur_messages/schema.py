@@ -91,6 +91,18 @@ def is_group_pk(pk: str) -> bool:
     return pk.startswith(GROUP_PREFIX)
 
 
+def message_insert_filter_pattern() -> dict[str, Any]:
+    """The stream mapping's filter, in Lambda's event pattern language: only INSERTs of message
+    items invoke the processor, so its own GRP# writes (and any MODIFY or REMOVE) never do.
+
+    Plain JSON data, the one definition: the CDK stack serializes it into FilterCriteria, and the
+    local stream pump and the tests match records against it."""
+    return {
+        "eventName": ["INSERT"],
+        "dynamodb": {"NewImage": {PARTITION_KEY: {"S": [{"prefix": MESSAGE_PREFIX}]}}},
+    }
+
+
 def uuid_from_pk(pk: str) -> str:
     """The UUID part of a `MSG#`/`GRP#` key; ValueError for anything else."""
     for prefix in (MESSAGE_PREFIX, GROUP_PREFIX):

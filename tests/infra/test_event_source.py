@@ -24,14 +24,13 @@ def test_mapping_reads_the_table_stream_into_the_function(stage: Synthesized) ->
 
 
 def test_only_inserts_of_message_items_invoke_the_function(stage: Synthesized) -> None:
-    """One filter: eventName INSERT and a NewImage pk beginning with the message prefix, so
-    the function's own GRP# writes, and any MODIFY or REMOVE, never invoke it."""
+    """One filter, the schema's pattern: eventName INSERT and a NewImage pk beginning with the
+    message prefix, so the function's own GRP# writes, and any MODIFY or REMOVE, never invoke it."""
     (only_filter,) = _mapping(stage)["FilterCriteria"]["Filters"]
-    assert json.loads(only_filter["Pattern"]) == {
-        "eventName": ["INSERT"],
-        "dynamodb": {
-            "NewImage": {schema.PARTITION_KEY: {"S": [{"prefix": schema.MESSAGE_PREFIX}]}}
-        },
+    pattern = json.loads(only_filter["Pattern"])
+    assert pattern == schema.message_insert_filter_pattern()
+    assert pattern["dynamodb"]["NewImage"][schema.PARTITION_KEY] == {
+        "S": [{"prefix": schema.MESSAGE_PREFIX}]
     }
 
 
