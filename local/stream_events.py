@@ -99,25 +99,31 @@ def message_filter() -> EventPattern:
 
 
 def passes_message_filter(record: Mapping[str, Any]) -> bool:
-    """Whether the deployed mapping's filter lets `record` through (an INSERT of a MSG# item)."""
-    return bool(message_filter().matches_event(cast(Any, record)))
+    """Whether the deployed mapping's filter lets `record` through (an INSERT of a MSG# item);
+    `record` as Lambda delivers it or as GetRecords returns it."""
+    return bool(message_filter().matches_event(cast(Any, _json_shaped(record))))
 
 
 def _epoch_seconds(value: Any) -> Any:
     return int(value.timestamp()) if isinstance(value, datetime) else value
 
 
+def _json_shaped(record: Mapping[str, Any]) -> dict[str, Any]:
+    """`record` without the `ShardId` read_records adds, its datetime as epoch seconds."""
+    shaped = {key: value for key, value in record.items() if key != "ShardId"}
+    if isinstance(shaped.get("dynamodb"), Mapping):
+        change = dict(shaped["dynamodb"])
+        if "ApproximateCreationDateTime" in change:
+            change["ApproximateCreationDateTime"] = _epoch_seconds(
+                change["ApproximateCreationDateTime"]
+            )
+        shaped["dynamodb"] = change
+    return shaped
+
+
 def lambda_record(record: Mapping[str, Any], arn: str) -> dict[str, Any]:
     """One record as Lambda delivers it."""
-    shaped = {key: value for key, value in record.items() if key != "ShardId"}
-    change = dict(shaped["dynamodb"])
-    if "ApproximateCreationDateTime" in change:
-        change["ApproximateCreationDateTime"] = _epoch_seconds(
-            change["ApproximateCreationDateTime"]
-        )
-    shaped["dynamodb"] = change
-    shaped["eventSourceARN"] = arn
-    return shaped
+    return {**_json_shaped(record), "eventSourceARN": arn}
 
 
 def lambda_event(records: Iterable[Mapping[str, Any]], arn: str) -> dict[str, Any]:

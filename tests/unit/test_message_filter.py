@@ -4,6 +4,7 @@ tests cannot disagree."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from cruddur_messages import schema
@@ -53,6 +54,15 @@ def test_remove_is_filtered_out() -> None:
     record = synthetic_record(_message_item(), "103", event_name="REMOVE")
     del record["dynamodb"]["NewImage"]
     assert not passes_message_filter(record)
+
+
+def test_records_as_get_records_returns_them_are_matched_too() -> None:
+    """A record straight from GetRecords (a datetime, a ShardId from read_records) is matched
+    the same way as its Lambda shape."""
+    record = synthetic_record(_message_item(), "104")
+    raw = {**record, "ShardId": "shard-1"}
+    raw["dynamodb"] = {**record["dynamodb"], "ApproximateCreationDateTime": datetime.now(UTC)}
+    assert passes_message_filter(raw)
 
 
 def test_pattern_is_plain_json_built_from_the_schema_names() -> None:
