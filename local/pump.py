@@ -23,12 +23,20 @@ Lambda's poller does, reading every setting from the mapping the deploy created:
   idempotent, which makes each message's effect exactly-once.
 
     python -m local.pump [--port 8000]      one line per batch, until Ctrl-C
+
+Without a deployment (DynamoDB Local has a stream but no Lambda API), `--table NAME` plays a
+mapping described on the command line (defaults: the local stage's settings; filter: the
+schema's pattern) and runs the working tree's handler:
+
+    python -m local.pump --table cruddur-messages [--endpoint http://localhost:8000]
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
+import math
 import os
 import sys
 import tempfile
@@ -41,11 +49,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final, cast
 
+from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
 from moto.events.models import EventPattern
 
+from cruddur_messages import schema
 from local import cloud
 from local.runtime import DeployedFunction, Handler, LambdaContext
-from local.stream_events import lambda_record
+from local.stream_events import lambda_record, message_filter
 
 PROJECT_ROOT: Final = Path(__file__).resolve().parent.parent
 DEFAULT_STATE_DIR: Final = PROJECT_ROOT / cloud.STATE_DIR_NAME
@@ -53,6 +63,20 @@ _PAGE_LIMIT: Final = 1000
 _UNLIMITED: Final = -1
 # Lambda's own defaults for a stream mapping, used where the mapping leaves a setting out.
 _DEFAULT_BATCH_SIZE: Final = 100
+# `--table` mode's defaults: the local stage's mapping (stacks/settings.py LOCAL, which is not
+# imported here because it loads the CDK; tests/integration/test_pump_table_mode.py keeps the two
+# equal). The function name is the stack's handler module, for the context object and logs.
+TABLE_MODE_DEFAULTS: Final[Mapping[str, Any]] = {
+    "batch_size": 10,
+    "batching_window_s": 0,
+    "starting_position": "TRIM_HORIZON",
+    "max_retry_attempts": 2,
+    "max_record_age_s": 600,
+}
+TABLE_MODE_FUNCTION_NAME: Final = "stream-processor"
+TABLE_MODE_HANDLER: Final = "stream_processor.handler.handler"
+# The stream view the handler needs: the filter and the processor read NewImage.
+_IMAGE_VIEWS: Final = ("NEW_IMAGE", "NEW_AND_OLD_IMAGES")
 
 Log = Callable[[str], None]
 
@@ -120,6 +144,85 @@ def find_mapping(endpoint: str, function_name: str | None = None) -> MappingSett
     if esm.get("State", "Enabled") not in ("Enabled", "Enabling", "Creating"):
         raise PumpError(f"event source mapping {esm['UUID']} is {esm['State']}")
     return MappingSettings.from_api(esm)
+
+
+def table_mapping(
+    endpoint: str,
+    table_name: str,
+    *,
+    batch_size: int = TABLE_MODE_DEFAULTS["batch_size"],
+    batching_window_s: int = TABLE_MODE_DEFAULTS["batching_window_s"],
+    starting_position: str = TABLE_MODE_DEFAULTS["starting_position"],
+    max_retry_attempts: int = TABLE_MODE_DEFAULTS["max_retry_attempts"],
+    max_record_age_s: int = TABLE_MODE_DEFAULTS["max_record_age_s"],
+    on_failure_queue: str | None = None,
+) -> MappingSettings:
+    """A mapping of `table_name`'s stream, for an endpoint with no Lambda API (DynamoDB Local):
+    the given settings, the schema's filter pattern, ReportBatchItemFailures and bisecting, as
+    the stack deploys them. PumpError, in one line, when the table or its stream is missing or
+    the endpoint cannot be reached."""
+    try:
+        table = cloud.client("dynamodb", endpoint).describe_table(TableName=table_name)["Table"]
+    except EndpointConnectionError:
+        raise PumpError(
+            f"cannot reach {endpoint}: start DynamoDB Local (`docker compose up`) or the local "
+            "cloud, or pass --endpoint"
+        ) from None
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+            raise PumpError(
+                f"no table {table_name!r} at {endpoint}: create it with `bin/ddb/schema-load`"
+            ) from None
+        raise PumpError(f"cannot describe table {table_name!r} at {endpoint}: {error}") from None
+    except BotoCoreError as error:
+        raise PumpError(f"cannot describe table {table_name!r} at {endpoint}: {error}") from None
+    stream = table.get("StreamSpecification", {})
+    arn = table.get("LatestStreamArn")
+    if not stream.get("StreamEnabled") or not arn:
+        raise PumpError(
+            f"table {table_name!r} has no stream: create it with `bin/ddb/schema-load` "
+            "(the schema enables a NEW_IMAGE stream)"
+        )
+    if stream.get("StreamViewType") not in _IMAGE_VIEWS:
+        raise PumpError(
+            f"table {table_name!r} streams {stream.get('StreamViewType')}; the processor needs "
+            "NEW_IMAGE (recreate it with `bin/ddb/schema-load`)"
+        )
+    # arn:aws:dynamodb:<region>:<account>:table/...: the function and queue live beside it.
+    _, partition, _, region, account, _ = arn.split(":", 5)
+    return MappingSettings(
+        uuid=f"table-{table_name}",
+        function_arn=f"arn:{partition}:lambda:{region}:{account}:function:{TABLE_MODE_FUNCTION_NAME}",
+        stream_arn=arn,
+        batch_size=batch_size,
+        batching_window_s=batching_window_s,
+        starting_position=starting_position,
+        filters=(message_filter(),),
+        report_item_failures=True,
+        on_failure_arn=(
+            f"arn:{partition}:sqs:{region}:{account}:{on_failure_queue}"
+            if on_failure_queue
+            else None
+        ),
+        max_retry_attempts=max_retry_attempts,
+        max_record_age_s=max_record_age_s,
+        bisect_on_error=True,
+    )
+
+
+def working_tree_handler(endpoint: str, table_name: str) -> Handler:
+    """The working tree's stream processor, pointed at `endpoint` and `table_name`.
+
+    The handler reads its table, region and endpoint from the environment, as in Lambda, so this
+    process's environment becomes the function's: the endpoint, dummy credentials (never a
+    developer's profile against a local endpoint) and DDB_MESSAGE_TABLE."""
+    environment = cloud.environment(endpoint)
+    environment[schema.TABLE_NAME_ENV] = table_name
+    os.environ.clear()
+    os.environ.update(environment)
+    module_name, _, function_name = TABLE_MODE_HANDLER.rpartition(".")
+    module = importlib.import_module(module_name)
+    return cast(Handler, getattr(module, function_name))
 
 
 class Checkpoints:
@@ -495,23 +598,132 @@ def replay_records(endpoint: str, failure: Mapping[str, Any]) -> list[dict[str, 
     return found
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Run the deployed stream mapping until Ctrl-C.")
-    parser.add_argument("--port", type=int, default=cloud.DEFAULT_PORT)
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        description="Play the deployed stream mapping (or, with --table, one described here) "
+        "until Ctrl-C, one line per batch."
+    )
+    parser.add_argument(
+        "--port", type=int, help=f"local endpoint port (default {cloud.DEFAULT_PORT})"
+    )
+    parser.add_argument(
+        "--endpoint",
+        help="endpoint URL (default: http://localhost:PORT; with --table, AWS_ENDPOINT_URL first)",
+    )
     parser.add_argument("--function", help="the mapped function (default: the only mapping)")
     parser.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR)
+    parser.add_argument(
+        "--until-idle",
+        action="store_true",
+        help="deliver what the stream holds, then exit (instead of running until Ctrl-C)",
+    )
+    table = parser.add_argument_group(
+        "without a deployment (DynamoDB Local)",
+        "Read TABLE's stream with these mapping settings (defaults: the local stage's) and the "
+        f"schema's filter, and run the working tree's {TABLE_MODE_HANDLER}.",
+    )
+    table.add_argument("--table", help="the table whose stream to read")
+    table.add_argument("--batch-size", type=_at_least(1))
+    table.add_argument("--batching-window", type=_at_least(0), metavar="SECONDS")
+    table.add_argument("--starting-position", choices=("TRIM_HORIZON", "LATEST"))
+    table.add_argument("--retry-attempts", type=_at_least(-1), help="-1: until the record expires")
+    table.add_argument(
+        "--max-record-age", type=_at_least(-1), metavar="SECONDS", help="-1: no limit"
+    )
+    table.add_argument("--on-failure-queue", metavar="NAME", help="SQS queue on the same endpoint")
+    return parser
+
+
+def _at_least(minimum: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        return value
+
+    return parse
+
+
+_TABLE_OPTIONS: Final = {
+    "batch_size": "batch_size",
+    "batching_window": "batching_window_s",
+    "starting_position": "starting_position",
+    "retry_attempts": "max_retry_attempts",
+    "max_record_age": "max_record_age_s",
+    "on_failure_queue": "on_failure_queue",
+}
+
+
+def _endpoint(args: argparse.Namespace) -> str:
+    if args.endpoint:
+        return str(args.endpoint)
+    if args.port is None and args.table and os.environ.get("AWS_ENDPOINT_URL"):
+        return os.environ["AWS_ENDPOINT_URL"]
+    return cloud.endpoint_url(args.port or cloud.DEFAULT_PORT)
+
+
+def _table_pump(args: argparse.Namespace, endpoint: str) -> StreamPump:
+    settings = {
+        setting: getattr(args, option)
+        for option, setting in _TABLE_OPTIONS.items()
+        if getattr(args, option) is not None
+    }
+    mapping = table_mapping(endpoint, args.table, **settings)
+    checkpoints = Checkpoints(args.state_dir / "pump" / f"{mapping.uuid}.json", mapping.stream_arn)
+    return StreamPump(
+        endpoint=endpoint,
+        mapping=mapping,
+        handler=working_tree_handler(endpoint, args.table),
+        checkpoints=checkpoints,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
     args = parser.parse_args(argv)
-    endpoint = cloud.endpoint_url(args.port)
+    if not args.table:
+        given = [
+            f"--{option.replace('_', '-')}"
+            for option in _TABLE_OPTIONS
+            if getattr(args, option) is not None
+        ]
+        if given:
+            parser.error(f"{', '.join(given)} only apply with --table")
+    elif args.function:
+        parser.error("--function names a deployed mapping; --table runs without one")
+    endpoint = _endpoint(args)
     try:
-        pump = StreamPump.for_deployment(
-            endpoint, state_dir=args.state_dir, function_name=args.function
-        )
+        if args.table:
+            pump = _table_pump(args, endpoint)
+            target = f"{TABLE_MODE_HANDLER} (working tree)"
+        else:
+            pump = StreamPump.for_deployment(
+                endpoint, state_dir=args.state_dir, function_name=args.function
+            )
+            target = pump.mapping.function_arn
     except Exception as error:  # one line, not a traceback: the usual cause is no deploy yet
-        print(f"error: cannot start the stream pump on {endpoint}: {error}", file=sys.stderr)
+        # table_mapping's errors already name the endpoint and the fix.
+        detail = str(error) if args.table and isinstance(error, PumpError) else None
+        print(
+            f"error: {detail or f'cannot start the stream pump on {endpoint}: {error}'}",
+            file=sys.stderr,
+        )
         return 1
-    print(f"stream pump: {pump.mapping.stream_arn} -> {pump.mapping.function_arn} (Ctrl-C stops)")
+    until = "until idle" if args.until_idle else "Ctrl-C stops"
+    print(f"stream pump: {pump.mapping.stream_arn} -> {target} ({until})")
     try:
-        pump.run_forever()
+        if args.until_idle:
+            stats = pump.run_until_idle(timeout_s=math.inf)
+            print(
+                f"stream pump idle: {stats.records_done} record(s) delivered, "
+                f"{stats.records_filtered_out} filtered out, "
+                f"{stats.records_sent_to_failure} failed"
+            )
+        else:
+            pump.run_forever()
     except KeyboardInterrupt:
         print("stream pump stopped; position saved")
     return 0

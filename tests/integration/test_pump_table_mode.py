@@ -1,0 +1,141 @@
+"""`python -m local.pump --table NAME`: the pump for an endpoint without a Lambda API (DynamoDB
+Local), run as users run it, against moto and a table made by the schema (what
+`bin/ddb/schema-load` creates)."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cruddur_messages import schema
+from cruddur_messages.models import User
+from cruddur_messages.store import MessageStore
+from local import cloud
+from local.pump import TABLE_MODE_DEFAULTS
+from stacks.settings import LOCAL
+
+
+def _pump(*args: str, endpoint: str, state_dir: Path) -> subprocess.CompletedProcess[str]:
+    """The CLI, its endpoint from AWS_ENDPOINT_URL as a DynamoDB Local user sets it."""
+    return subprocess.run(
+        [sys.executable, "-m", "local.pump", "--state-dir", str(state_dir), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env=cloud.environment(endpoint),
+    )
+
+
+def _one_error_line(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    (line,) = result.stderr.splitlines()
+    return line
+
+
+def _user(name: str) -> User:
+    return User(uuid=str(uuid.uuid4()), display_name=name.title(), handle=name)
+
+
+def test_defaults_are_the_local_stage_mapping() -> None:
+    """Without options the mapping is the one the local stage deploys."""
+    local_stage = {
+        "batch_size": LOCAL.batch_size,
+        "batching_window_s": LOCAL.max_batching_window_seconds,
+        "starting_position": LOCAL.starting_position.name,
+        "max_retry_attempts": LOCAL.retry_attempts,
+        "max_record_age_s": LOCAL.max_record_age_seconds,
+    }
+    assert dict(TABLE_MODE_DEFAULTS) == local_stage
+
+
+def test_messages_reach_both_group_rows_through_the_working_tree_handler(
+    moto_endpoint: str, dynamodb_client: Any, table_name: str, tmp_path: Path
+) -> None:
+    """D then C written with the store; one run until idle moves both rows to the last message
+    and reports the records it delivered."""
+    store = MessageStore(dynamodb_client, table_name=table_name)
+    alice, bob = _user("alice"), _user("bob")
+    group, _ = store.create_message_group(alice, bob, "hello bob")
+    last = store.create_message(group.group_uuid, bob, "hi alice")
+
+    args = ("--table", table_name, "--until-idle")
+    result = _pump(*args, endpoint=moto_endpoint, state_dir=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    assert "2 record(s) delivered" in result.stdout
+    rows = store.get_message_group_rows(group.group_uuid)
+    assert sorted(row.owner_uuid for row in rows) == sorted([alice.uuid, bob.uuid])
+    assert {(row.last_message, row.last_message_at) for row in rows} == {
+        (last.text, last.created_at)
+    }
+
+
+def test_a_second_run_resumes_from_its_checkpoint(
+    moto_endpoint: str, dynamodb_client: Any, table_name: str, tmp_path: Path
+) -> None:
+    """The position is kept per table in the state directory: a second run delivers nothing
+    the first one delivered."""
+    store = MessageStore(dynamodb_client, table_name=table_name)
+    store.create_message_group(_user("carol"), _user("dave"), "hello dave")
+    args = ("--table", table_name, "--until-idle")
+
+    first = _pump(*args, endpoint=moto_endpoint, state_dir=tmp_path)
+    second = _pump(*args, endpoint=moto_endpoint, state_dir=tmp_path)
+
+    assert "1 record(s) delivered" in first.stdout, first.stderr
+    assert "0 record(s) delivered" in second.stdout, second.stderr
+
+
+def test_a_missing_table_is_one_clear_line(moto_endpoint: str, tmp_path: Path) -> None:
+    """No such table: exit 1 and a line that says how to create it."""
+    result = _pump("--table", "no-such-table", endpoint=moto_endpoint, state_dir=tmp_path)
+
+    line = _one_error_line(result)
+    assert "no table 'no-such-table'" in line
+    assert "bin/ddb/schema-load" in line
+
+
+def test_a_table_without_a_stream_is_one_clear_line(
+    moto_endpoint: str, dynamodb_client: Any, tmp_path: Path
+) -> None:
+    """A table created without the schema's stream: exit 1, the table named."""
+    name = f"no-stream-{uuid.uuid4().hex[:8]}"
+    kwargs = schema.create_table_kwargs(name)
+    del kwargs["StreamSpecification"]
+    dynamodb_client.create_table(**kwargs)
+    try:
+        result = _pump("--table", name, endpoint=moto_endpoint, state_dir=tmp_path)
+    finally:
+        dynamodb_client.delete_table(TableName=name)
+
+    assert f"table {name!r} has no stream" in _one_error_line(result)
+
+
+def test_an_unreachable_endpoint_is_one_clear_line(moto_endpoint: str, tmp_path: Path) -> None:
+    """Nothing listening at --endpoint: exit 1 and a line naming the endpoint."""
+    with socket.socket() as sock:
+        sock.bind((cloud.HOST, 0))
+        closed = cloud.endpoint_url(int(sock.getsockname()[1]))  # freed when the block ends
+
+    result = _pump("--table", "t", "--endpoint", closed, endpoint=moto_endpoint, state_dir=tmp_path)
+
+    assert f"cannot reach {closed}" in _one_error_line(result)
+
+
+@pytest.mark.parametrize("option", ["--batch-size", "--starting-position"])
+def test_mapping_options_need_table_mode(option: str, moto_endpoint: str, tmp_path: Path) -> None:
+    """Mapping settings come from the deployment unless --table: giving one is a usage error."""
+    value = "LATEST" if option == "--starting-position" else "5"
+
+    result = _pump(option, value, endpoint=moto_endpoint, state_dir=tmp_path)
+
+    assert result.returncode == 2
+    assert f"{option} only apply with --table" in result.stderr
