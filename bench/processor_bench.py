@@ -45,17 +45,10 @@ from cruddur_messages.store import MessageStore
 from local import cloud, server, stream_events
 from stream_processor import handler as processor
 
-REGION: Final = "us-east-1"
+REGION: Final = cloud.REGION
 RESULTS_DIR: Final = Path(__file__).parent / "results"
 WRITE_UNIT_BYTES: Final = 1024
 READ_UNIT_BYTES: Final = 4096
-_ENV: Final = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SESSION_TOKEN": "testing",
-    "AWS_DEFAULT_REGION": REGION,
-    "AWS_REGION": REGION,
-}
 
 
 @dataclass(frozen=True)
@@ -171,19 +164,11 @@ def _server() -> Iterator[str]:
     port = server.free_port()
     moto = server.start(port)
     endpoint = cloud.endpoint_url(port)
-    overrides = {**_ENV, "AWS_ENDPOINT_URL": endpoint, schema.GSI_NAME_ENV: schema.GSI_NAME}
-    saved = {key: os.environ.get(key) for key in [*overrides, "AWS_PROFILE"]}
-    os.environ.update(overrides)
-    os.environ.pop("AWS_PROFILE", None)
     try:
-        yield endpoint
+        with cloud.offline_environ(endpoint, {schema.GSI_NAME_ENV: schema.GSI_NAME}):
+            yield endpoint
     finally:
         moto.stop()
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 @dataclass

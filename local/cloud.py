@@ -7,7 +7,8 @@ moto accepts any credentials; dummy ones keep boto3 and the CDK CLI from looking
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any, Final
 
 import boto3
@@ -26,6 +27,36 @@ _DUMMY_CREDENTIALS: Final[Mapping[str, str]] = {
 _REAL_ACCOUNT_VARIABLES: Final = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_CONFIG_FILE")
 
 
+def offline_variables(endpoint: str | None = None) -> dict[str, str]:
+    """Dummy credentials and the local region (and the endpoint, when given), as variables."""
+    variables = {**_DUMMY_CREDENTIALS, "AWS_REGION": REGION, "AWS_DEFAULT_REGION": REGION}
+    if endpoint is not None:
+        variables["AWS_ENDPOINT_URL"] = endpoint
+    return variables
+
+
+@contextmanager
+def offline_environ(
+    endpoint: str | None = None, extra: Mapping[str, str] | None = None
+) -> Iterator[None]:
+    """This process's environment with offline_variables() (plus `extra`) and no real-account
+    variables, restored as it was on exit: for tests and benchmarks that run in-process."""
+    values = {**offline_variables(endpoint), **(extra or {})}
+    names: Iterable[str] = [*values, *_REAL_ACCOUNT_VARIABLES]
+    saved = {name: os.environ.get(name) for name in names}
+    os.environ.update(values)
+    for name in _REAL_ACCOUNT_VARIABLES:
+        os.environ.pop(name, None)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 def endpoint_url(port: int = DEFAULT_PORT) -> str:
     return f"http://{HOST}:{port}"
 
@@ -35,14 +66,7 @@ def environment(endpoint: str, base: Mapping[str, str] | None = None) -> dict[st
     env = dict(os.environ if base is None else base)
     for name in _REAL_ACCOUNT_VARIABLES:
         env.pop(name, None)
-    env.update(_DUMMY_CREDENTIALS)
-    env.update(
-        {
-            "AWS_ENDPOINT_URL": endpoint,
-            "AWS_REGION": REGION,
-            "AWS_DEFAULT_REGION": REGION,
-        }
-    )
+    env.update(offline_variables(endpoint))
     return env
 
 

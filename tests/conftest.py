@@ -7,7 +7,6 @@ or AWS. Unit tests never touch it (tests/unit disables sockets).
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -18,45 +17,20 @@ import pytest
 from cruddur_messages import schema
 from local import cloud, server
 
-DUMMY_REGION = "us-east-1"
+DUMMY_REGION = cloud.REGION
 
 
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
-    """URL of a moto server started for this test session, with dummy credentials in the env."""
+    """URL of a moto server started for this test session, with dummy credentials in the env
+    (no AWS_ENDPOINT_URL: each test says where it connects)."""
     port = server.free_port()
     moto = server.start(port)
-    endpoint = cloud.endpoint_url(port)
-    saved = {k: os.environ.get(k) for k in _ENV_KEYS}
-    os.environ.update(
-        {
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_SESSION_TOKEN": "testing",
-            "AWS_DEFAULT_REGION": DUMMY_REGION,
-            "AWS_REGION": DUMMY_REGION,
-        }
-    )
-    os.environ.pop("AWS_PROFILE", None)
     try:
-        yield endpoint
+        with cloud.offline_environ():
+            yield cloud.endpoint_url(port)
     finally:
         moto.stop()
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
-
-_ENV_KEYS = (
-    "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY",
-    "AWS_SESSION_TOKEN",
-    "AWS_DEFAULT_REGION",
-    "AWS_REGION",
-    "AWS_PROFILE",
-)
 
 
 @pytest.fixture(scope="session")
