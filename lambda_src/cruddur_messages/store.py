@@ -312,10 +312,15 @@ class MessageStore:
                     Item=self._serialize(items.message_item(message)),
                     ConditionExpression=_KEY_IS_FREE,
                     ExpressionAttributeNames={"#pk": schema.PARTITION_KEY},
+                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
                 )
             except ClientError as error:
                 if _error_code(error) != "ConditionalCheckFailedException":
                     raise
+                if _holder_message_uuid(error) == message_uuid:
+                    # botocore retried a put that had succeeded (its response was lost, or a
+                    # 500 came after the commit): the key holds this very message.
+                    return message
                 continue  # another message has this microsecond: take a later one
             return message
         raise WriteConflictError(
@@ -513,6 +518,14 @@ class MessageStore:
 
 def _error_code(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code", ""))
+
+
+def _holder_message_uuid(error: ClientError) -> object:
+    """The message_uuid of the item that failed a put's condition (ALL_OLD). The error path
+    bypasses a resource client's value conversion, so the item is always DynamoDB JSON."""
+    holder = error.response.get("Item") or {}
+    value = holder.get("message_uuid")
+    return TypeDeserializer().deserialize(value) if isinstance(value, Mapping) else None
 
 
 def _cancellation_codes(error: ClientError) -> list[str]:

@@ -244,6 +244,38 @@ def test_create_message_twice_in_one_microsecond_keeps_both(
     assert len({first.created_at, second.created_at, third.created_at}) == 3
 
 
+class FirstPutResponseLost:
+    """A client whose first PutItem commits but whose response is lost, so the same request is
+    sent again (as botocore retries a timeout or a 500 that came after the commit)."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self._lost = False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    def put_item(self, **request: Any) -> Any:
+        if not self._lost:
+            self._lost = True
+            self._client.put_item(**request)
+        return self._client.put_item(**request)
+
+
+def test_create_message_retried_after_a_lost_response_is_written_once(
+    store: MessageStore, dynamodb_client: Any, table_name: str, andrew: User, bayko: User
+) -> None:
+    """A retried put that finds its own message at the key succeeds without a second copy."""
+    group, first = store.create_message_group(andrew, bayko, "hello")
+    retrying = MessageStore(
+        FirstPutResponseLost(dynamodb_client),
+        table_name=table_name,
+        clock=SteppingClock(START + timedelta(hours=1)),
+    )
+    reply = retrying.create_message(group.group_uuid, bayko, "said once")
+    assert store.list_messages(group.group_uuid).items == [reply, first]
+
+
 @contextlib.contextmanager
 def index_lag(client: Any) -> Iterator[None]:
     """Every GSI query comes back empty, as it can for rows written a moment ago."""
