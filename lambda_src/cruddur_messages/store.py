@@ -520,12 +520,12 @@ def _error_code(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code", ""))
 
 
-def _holder_message_uuid(error: ClientError) -> object:
+def _holder_message_uuid(error: ClientError) -> str | None:
     """The message_uuid of the item that failed a put's condition (ALL_OLD). The error path
     bypasses a resource client's value conversion, so the item is always DynamoDB JSON."""
-    holder = error.response.get("Item") or {}
-    value = holder.get("message_uuid")
-    return TypeDeserializer().deserialize(value) if isinstance(value, Mapping) else None
+    holder = error.response.get("Item")
+    value = holder.get("message_uuid") if isinstance(holder, Mapping) else None
+    return value.get("S") if isinstance(value, Mapping) else None
 
 
 def _cancellation_codes(error: ClientError) -> list[str]:
