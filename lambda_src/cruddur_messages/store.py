@@ -38,6 +38,9 @@ DEFAULT_REGION: Final = "us-east-1"
 MAX_WRITE_ATTEMPTS: Final = 5
 # A cursor holds two keys of at most a few hundred bytes; anything longer is not ours.
 MAX_CURSOR_LENGTH: Final = 2048
+# DynamoDB refuses a sort key over 1024 bytes (UTF-8) with a ValidationException; a cursor's sk
+# is checked against it so a tampered one is an InvalidCursorError, not a server error.
+MAX_SORT_KEY_BYTES: Final = 1024
 _CURSOR_VERSION: Final = 1
 
 Clock = Callable[[], datetime]
@@ -106,6 +109,12 @@ def decode_cursor(token: str, *, expected_pk: str) -> dict[str, str]:
         raise InvalidCursorError("cursor is malformed")
     pk, sk = payload.get("pk"), payload.get("sk")
     if not isinstance(pk, str) or not isinstance(sk, str) or not sk:
+        raise InvalidCursorError("cursor is malformed")
+    try:
+        sk_bytes = len(sk.encode("utf-8"))
+    except UnicodeEncodeError:  # JSON can spell a lone surrogate, which no key can hold
+        raise InvalidCursorError("cursor is malformed") from None
+    if sk_bytes > MAX_SORT_KEY_BYTES:
         raise InvalidCursorError("cursor is malformed")
     if pk != expected_pk:
         raise InvalidCursorError("cursor belongs to another list")

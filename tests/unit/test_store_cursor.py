@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from cruddur_messages import schema
 from cruddur_messages.store import (
     MAX_CURSOR_LENGTH,
+    MAX_SORT_KEY_BYTES,
     InvalidCursorError,
     decode_cursor,
     encode_cursor,
@@ -60,6 +61,8 @@ def test_cursor_of_another_list_is_refused() -> None:
         token_of({"v": 1, "pk": PK, "sk": ""}),
         token_of({"v": 1, "pk": PK, "sk": 5}),
         token_of({"v": 1, "pk": None, "sk": SK}),
+        token_of({"v": 1, "pk": PK, "sk": "9" * (MAX_SORT_KEY_BYTES + 1)}),
+        token_of({"v": 1, "pk": PK, "sk": "\ud800"}),
         "A" * (MAX_CURSOR_LENGTH + 1),
     ],
     ids=[
@@ -72,6 +75,8 @@ def test_cursor_of_another_list_is_refused() -> None:
         "empty-sk",
         "number-sk",
         "null-pk",
+        "sk-over-dynamodb-key-limit",
+        "sk-lone-surrogate",
         "too-long",
     ],
 )
@@ -92,3 +97,9 @@ def test_cursor_accepts_restored_padding() -> None:
     token = encode_cursor(PK, SK)
     padded = token + "=" * (-len(token) % 4)
     assert decode_cursor(padded, expected_pk=PK)[schema.SORT_KEY] == SK
+
+
+def test_cursor_at_the_sort_key_limit_is_accepted() -> None:
+    """A sort key of exactly DynamoDB's 1024-byte limit is a valid position."""
+    sk = "9" * MAX_SORT_KEY_BYTES
+    assert decode_cursor(encode_cursor(PK, sk), expected_pk=PK)[schema.SORT_KEY] == sk
