@@ -65,13 +65,13 @@ def echo_json(document: Any) -> None:
 def render_table(title: str | None, columns: Iterable[str], rows: Iterable[Iterable[str]]) -> Table:
     """A rich table whose cells are literal text (message text may contain [markup]).
 
-    Only the last column (the text) wraps; ids, times and handles stay whole on one line.
+    Every column may wrap, and a long id folds rather than being cut: in a narrow terminal (80
+    columns, or a pipe) the text column would otherwise be squeezed to nothing and ids truncated.
+    Where the terminal is wide enough, rich keeps each cell on one line.
     """
-    names = list(columns)
     grid = Table(title=title, title_justify="left")
-    for position, name in enumerate(names, start=1):
-        last = position == len(names)
-        grid.add_column(name, no_wrap=not last, overflow="fold" if last else "ellipsis")
+    for name in columns:
+        grid.add_column(name, overflow="fold")
     for row in rows:
         grid.add_row(*(Text(cell) for cell in row))
     return grid

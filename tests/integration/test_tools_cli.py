@@ -433,6 +433,22 @@ def test_list_conversations_by_handle_shows_the_other_person(seeded: dict[str, A
     assert "consumed capacity:" in result.stdout
 
 
+def test_list_conversations_is_readable_in_an_80_column_terminal(seeded: dict[str, Any]) -> None:
+    """At 80 columns no line is wider, the group id is whole (folded in its cell, not cut) and
+    every word of the last message is there (not squeezed out of its column)."""
+    env = {**seeded["env"], "COLUMNS": "80"}
+    listed = json.loads(run("patterns/list-conversations", "@bayko", "--json", env=env).stdout)
+    result = run("patterns/list-conversations", "@bayko", env=env)
+    assert result.returncode == 0, result.stderr
+    assert max(len(line) for line in result.stdout.splitlines()) <= 80
+    first_column = "".join(
+        line.split("│")[1].strip() for line in result.stdout.splitlines() if line.startswith("│")
+    )
+    assert first_column == seeded["group"]
+    for word in listed["items"][0]["message"].split():
+        assert word in result.stdout, word
+
+
 def test_list_conversations_by_uuid_matches_by_handle(seeded: dict[str, Any]) -> None:
     """A user's uuid and their handle list the same items (--json)."""
     uuid_of_brown = users_by_handle()["andrewbrown"]["uuid"]
