@@ -66,7 +66,8 @@ class Network(Construct):
                 principals=[iam.AnyPrincipal()],
                 actions=list(ENDPOINT_ALLOWED_ACTIONS),
                 resources=[table_arn, f"{table_arn}/index/*"],
-                # Callers' own IAM policies still apply; this keeps other accounts' tables out.
+                # The resources already keep every other table out; this also keeps out
+                # credentials of another account. Callers' own IAM policies still apply.
                 conditions={"StringEquals": {"aws:PrincipalAccount": cdk.Aws.ACCOUNT_ID}},
             )
         )

@@ -7,6 +7,7 @@ import json
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -41,8 +42,9 @@ class Synthesized:
     outdir: Path
     template_json: Mapping[str, Any]
 
-    @property
+    @cached_property
     def template(self) -> Template:
+        """The template for aws_cdk.assertions, built once per stage (it is a jsii round trip)."""
         return Template.from_json(dict(self.template_json))
 
     @property

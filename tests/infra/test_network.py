@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import fnmatch
 from typing import Any
+
+from aws_cdk.assertions import Match
 
 from .conftest import Synthesized
 
@@ -79,3 +82,81 @@ def test_security_group_allows_https_egress_only(stage: Synthesized) -> None:
     assert "SecurityGroupIngress" not in props
     (egress,) = props["SecurityGroupEgress"]
     assert (egress["IpProtocol"], egress["FromPort"], egress["ToPort"]) == ("tcp", 443, 443)
+
+
+# A concrete table ARN: the template's Fn::GetAtt and Fn::Join are resolved against it so that
+# the endpoint policy's patterns can be matched like IAM matches them.
+_TABLE_ARN = "arn:aws:dynamodb:eu-west-1:111111111111:table/cruddur-messages"
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _concrete_arn(value: Any, table_id: str) -> str:
+    table_arn = {"Fn::GetAtt": [table_id, "Arn"]}
+    if value == table_arn:
+        return _TABLE_ARN
+    separator, parts = value["Fn::Join"]
+    resolved = [_TABLE_ARN if part == table_arn else part for part in parts]
+    assert separator == "" and all(isinstance(part, str) for part in resolved), value
+    return "".join(resolved)
+
+
+def test_endpoint_policy_admits_every_table_call_of_the_function(stage: Synthesized) -> None:
+    """Each DynamoDB action the role grants on the table or its index is allowed by the
+    endpoint policy on that same resource: the endpoint never blocks the function. (Stream
+    reads are made by the Lambda service, not through the VPC.)"""
+    table_id, _ = stage.only("AWS::DynamoDB::Table")
+    _, endpoint = stage.only("AWS::EC2::VPCEndpoint")
+    _, role = stage.only("AWS::IAM::Role")
+    allowed = [
+        (
+            set(_as_list(statement["Action"])),
+            [_concrete_arn(resource, table_id) for resource in _as_list(statement["Resource"])],
+        )
+        for statement in endpoint["Properties"]["PolicyDocument"]["Statement"]
+        if statement["Effect"] == "Allow"
+    ]
+    stream_arn = {"Fn::GetAtt": [table_id, "StreamArn"]}
+    calls = [
+        (action, _concrete_arn(resource, table_id))
+        for policy in role["Properties"]["Policies"]
+        for statement in policy["PolicyDocument"]["Statement"]
+        if statement["Resource"] not in ("*", stream_arn)
+        for action in _as_list(statement["Action"])
+        if action.startswith("dynamodb:")
+        for resource in _as_list(statement["Resource"])
+    ]
+    assert {action for action, _ in calls} == {
+        "dynamodb:Query",
+        "dynamodb:PutItem",
+        "dynamodb:DeleteItem",
+    }
+    for action, resource in calls:
+        assert any(
+            action in actions and any(fnmatch.fnmatchcase(resource, p) for p in patterns)
+            for actions, patterns in allowed
+        ), (action, resource)
+
+
+def test_endpoint_admits_only_this_accounts_principals(stage: Synthesized) -> None:
+    """Credentials of another account cannot use the endpoint, even against this table."""
+    stage.template.has_resource_properties(
+        "AWS::EC2::VPCEndpoint",
+        {
+            "PolicyDocument": {
+                "Statement": [
+                    Match.object_like(
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"AWS": "*"},
+                            "Condition": {
+                                "StringEquals": {"aws:PrincipalAccount": {"Ref": "AWS::AccountId"}}
+                            },
+                        }
+                    )
+                ]
+            }
+        },
+    )
