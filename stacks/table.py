@@ -37,6 +37,8 @@ class MessagesTable(Construct):
             write_capacity=settings.write_capacity,
             # NEW_IMAGE: the processor needs only the inserted message, never the old item.
             stream=dynamodb.StreamViewType.NEW_IMAGE,
+            # The AWS-managed key (aws/dynamodb): KMS-logged, and usable through DynamoDB by any
+            # principal DynamoDB authorizes, so the role needs no kms: actions for items or stream.
             encryption=dynamodb.TableEncryption.AWS_MANAGED,
             point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
                 point_in_time_recovery_enabled=settings.point_in_time_recovery

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from cruddur_messages import schema
+from cruddur_messages import items, schema
+from cruddur_messages.models import MessageGroup, User
 
 from .conftest import Synthesized
 
@@ -26,6 +27,26 @@ def test_keys_and_gsi_equal_the_schema_definition(stage: Synthesized) -> None:
     assert gsi["IndexName"] == expected_gsi["IndexName"]
     assert gsi["KeySchema"] == expected_gsi["KeySchema"]
     assert gsi["Projection"] == expected_gsi["Projection"]
+
+
+def test_gsi_projects_exactly_a_group_rows_attributes(stage: Synthesized) -> None:
+    """INCLUDE holds every non-key attribute of a group row (what the processor rebuilds a row
+    from and the conversation list shows), and nothing else."""
+    row = items.group_item(
+        MessageGroup(
+            group_uuid="5ae290ed-55d1-47a0-bc6d-fe2bc2700399",
+            owner_uuid="2d1d2f4b-6e0a-4a55-8a76-9d2c2c1f7e9a",
+            last_message_at="2024-01-01T00:00:00.000000+00:00",
+            last_message="hello",
+            other_user=User(
+                uuid="0b1e2d6c-3f4a-4b5c-9d8e-7f6a5b4c3d2e", display_name="Ann", handle="ann"
+            ),
+        )
+    )
+    keys = {schema.PARTITION_KEY, schema.SORT_KEY, schema.GSI_PARTITION_KEY}
+    (gsi,) = _table(stage)["Properties"]["GlobalSecondaryIndexes"]
+    assert gsi["Projection"]["ProjectionType"] == "INCLUDE"
+    assert set(gsi["Projection"]["NonKeyAttributes"]) == set(row) - keys
 
 
 def test_table_name_comes_from_the_stage(stage: Synthesized) -> None:
