@@ -72,3 +72,26 @@ def test_alarms_treat_missing_data_as_healthy(stage: Synthesized) -> None:
     """No traffic is not an incident: missing data does not breach."""
     for alarm in stage.resources("AWS::CloudWatch::Alarm").values():
         assert alarm["Properties"]["TreatMissingData"] == "notBreaching"
+
+
+def test_alarms_fire_at_their_threshold_per_minute(stage: Synthesized) -> None:
+    """Each alarm compares with >= (a threshold of 1 means the first error alarms), over
+    one-minute periods."""
+    for alarm in stage.resources("AWS::CloudWatch::Alarm").values():
+        props = alarm["Properties"]
+        assert props["ComparisonOperator"] == "GreaterThanOrEqualToThreshold", props["MetricName"]
+        assert props["Period"] == 60, props["MetricName"]
+
+
+def test_iterator_age_alarms_on_sustained_lag_only(stage: Synthesized) -> None:
+    """Lag must persist (3 of 5 minutes) before the alarm fires: one slow batch does not page."""
+    alarm = _alarm(stage, "IteratorAge")
+    assert (alarm["DatapointsToAlarm"], alarm["EvaluationPeriods"]) == (3, 5)
+
+
+def test_failure_alarms_fire_within_one_period(stage: Synthesized) -> None:
+    """Errors, throttles and records given up on alarm at once: one breaching minute."""
+    for metric in ("Errors", "Throttles", "ApproximateNumberOfMessagesVisible"):
+        alarm = _alarm(stage, metric)
+        assert alarm["EvaluationPeriods"] == 1, metric
+        assert alarm.get("DatapointsToAlarm", 1) == 1, metric
