@@ -114,6 +114,8 @@ class StreamProcessor(Construct):
         self.failure_queue = sqs.Queue(
             self,
             "FailureQueue",
+            # SSE-SQS, not KMS: Lambda delivers failure records with the role's sqs:SendMessage
+            # alone; a KMS key would also need kms:GenerateDataKey in the role (and cost).
             encryption=sqs.QueueEncryption.SQS_MANAGED,
             enforce_ssl=True,
             retention_period=FAILURE_QUEUE_RETENTION,

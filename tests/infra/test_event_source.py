@@ -82,3 +82,10 @@ def test_failure_queue_enforces_ssl(stage: Synthesized) -> None:
     (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
     assert statement["Effect"] == "Deny"
     assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_failure_queue_removal_follows_the_stage(stage: Synthesized) -> None:
+    """prod keeps the queue (and the records in it) when the stack goes; dev and local delete it."""
+    _, queue = stage.only("AWS::SQS::Queue")
+    policy = "Retain" if stage.settings.retain_data else "Delete"
+    assert (queue["DeletionPolicy"], queue["UpdateReplacePolicy"]) == (policy, policy)
