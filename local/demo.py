@@ -10,6 +10,8 @@ the process ends, the cloud and all it held are gone.
 from __future__ import annotations
 
 import argparse
+import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -18,23 +20,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cruddur_messages.models import Message, MessageGroup, User
+from cruddur_messages.models import Message, MessageGroup
 from cruddur_messages.store import MessageStore
 from local import cloud, deploy, server
-from local.pump import DEFAULT_STATE_DIR, StreamPump
+from local.pump import DEFAULT_STATE_DIR, PROJECT_ROOT, StreamPump
+from tools import users
 
 Log = Callable[[str], None]
 
-# The course's seed users.
-ANDREW = User(
-    uuid="8b3f4a2e-1c0d-4e7f-9a6b-2d5c8e1f0a31", display_name="Andrew Brown", handle="andrewbrown"
-)
-BAYKO = User(
-    uuid="c6d1e9b4-7f2a-4c3e-8b5d-0e9f1a2b3c42", display_name="Andrew Bayko", handle="bayko"
-)
-LONDO = User(
-    uuid="f2a7c3d8-5e1b-4a9c-b6d0-3e4f5a6b7c53", display_name="Londo Mollari", handle="londo"
-)
+# The seed's users (tools/data/users.json), so the ddb tools find them by handle afterwards.
+_DIRECTORY = users.load()
+ANDREW = _DIRECTORY.lookup("andrewbrown")
+BAYKO = _DIRECTORY.lookup("bayko")
+LONDO = _DIRECTORY.lookup("londo")
 
 
 @dataclass(frozen=True)
@@ -67,13 +65,24 @@ def check_rows(store: MessageStore, group_uuid: str, last: Message) -> list[str]
     return problems
 
 
-def _print_conversations(store: MessageStore, log: Log, group_uuid: str) -> None:
-    log(f"\n{ANDREW.display_name}'s conversations (pattern B), newest first:")
-    for group in store.list_message_groups(ANDREW.uuid).items:
-        log(f"  @{group.other_user.handle:<12} {group.last_message_at}  {group.last_message}")
-    log(f"\nconversation {group_uuid} (pattern A), newest first:")
-    for message in store.list_messages(group_uuid).items:
-        log(f"  @{message.sender.handle:<12} {message.created_at}  {message.text}")
+def ddb(command: str, *args: str, endpoint: str, table: str, log: Log) -> None:
+    """Run one of the ddb tools (bin/ddb/...) against the local cloud, as a user would, and log
+    its output; CalledProcessError (with its error line logged) if it fails."""
+    env = cloud.environment(endpoint)
+    # Rich lays the tables out for this terminal, not for the pipe it writes to.
+    env["COLUMNS"] = str(shutil.get_terminal_size().columns)
+    result = subprocess.run(
+        [sys.executable, "-P", "-m", "tools", command, *args, "--table", table],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    for line in (result.stdout + result.stderr).rstrip().splitlines():
+        if not line.startswith("ddb: "):  # the endpoint and table, already said
+            log(line)
+    result.check_returncode()
 
 
 def run_demo(port: int, *, log: Log = print, state_dir: Path | None = None) -> int:
@@ -86,13 +95,16 @@ def run_demo(port: int, *, log: Log = print, state_dir: Path | None = None) -> i
         log(f"error: {error}")
         return 1
     try:
-        log(f"1/5 local cloud on {endpoint} (in memory)")
-        log("2/5 cdk bootstrap + cdk deploy -c stage=local ...")
+        log(f"1/6 local cloud on {endpoint} (in memory)")
+        log("2/6 cdk bootstrap + cdk deploy -c stage=local ...")
         deployment = deploy.deploy(endpoint, log=lambda line: log(f"    {line}"))
-        store = MessageStore(cloud.client("dynamodb", endpoint), table_name=deployment.table_name)
-        log("3/5 sending messages with the message store (patterns D and C)")
+        table = deployment.table_name
+        store = MessageStore(cloud.client("dynamodb", endpoint), table_name=table)
+        log("3/6 bin/ddb/seed: the seed conversation")
+        ddb("seed", endpoint=endpoint, table=table, log=lambda line: log(f"    {line}"))
+        log("4/6 sending messages with the message store (patterns D and C)")
         group_uuid, last = send_messages(store)
-        log("4/5 stream pump: the deployed function processes the stream")
+        log("5/6 stream pump: the deployed function processes the stream")
         with tempfile.TemporaryDirectory() as scratch:
             pump = StreamPump.for_deployment(
                 endpoint, state_dir=state_dir or Path(scratch), log=lambda line: log(f"    {line}")
@@ -106,10 +118,16 @@ def run_demo(port: int, *, log: Log = print, state_dir: Path | None = None) -> i
             log(f"error: {problem}")
         if problems:
             return 1
-        log("5/5 results")
-        _print_conversations(store, log, group_uuid)
+        log("6/6 results, read with the ddb tools")
+        log(f"\n$ bin/ddb/patterns/list-conversations {ANDREW.handle}")
+        ddb("list-conversations", ANDREW.handle, endpoint=endpoint, table=table, log=log)
+        log(f"\n$ bin/ddb/patterns/get-conversation {group_uuid}")
+        ddb("get-conversation", group_uuid, endpoint=endpoint, table=table, log=log)
         log(f"\ndemo finished in {time.monotonic() - started:.0f}s; the local cloud is stopped")
         return 0
+    except subprocess.CalledProcessError as error:  # the tool has said why
+        log(f"error: ddb {error.cmd[4]} failed (exit {error.returncode})")
+        return 1
     except Exception as error:  # any failed step: say which, exit non-zero
         log(f"error: {type(error).__name__}: {error}")
         return 1
