@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -145,3 +147,35 @@ def test_an_event_that_is_not_a_stream_batch_is_refused(calls: Any, event: Any) 
     """A wrong trigger is a configuration error, raised clearly rather than ignored."""
     with pytest.raises(ValueError, match="not a DynamoDB stream batch"):
         handler_module.handler(event, None)
+
+
+def test_the_client_is_created_once_per_execution_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every invocation of a warm environment reuses one client (its connection pool too)."""
+    for name, value in (
+        ("AWS_DEFAULT_REGION", "us-east-1"),
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+    ):
+        monkeypatch.setenv(name, value)
+    handler_module.client.cache_clear()
+    try:
+        assert handler_module.client() is handler_module.client()
+    finally:
+        handler_module.client.cache_clear()
+
+
+def test_the_cold_import_loads_nothing_the_handler_does_not_use() -> None:
+    """Importing the handler (the Lambda's init phase) loads neither the store, the CDK, nor a
+    logging library: a cold start pays for boto3 and the processor only."""
+    probe = (
+        "import sys, stream_processor.handler; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "{'aws_cdk', 'constructs', 'aws_lambda_powertools', 'hypothesis'} "
+        "or m == 'cruddur_messages.store'))"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert run.stdout.strip() == "[]"
