@@ -22,14 +22,17 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="session")
-def endpoint() -> Iterator[str]:
+def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = server.free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "local.server", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    # A file, not a pipe: nobody reads a pipe during the session, and a server that fills one
+    # (a traceback per failed request) would block mid-test.
+    log_file = tmp_path_factory.mktemp("server") / "server.log"
+    with log_file.open("w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "local.server", "--port", str(port)],
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
     url = cloud.endpoint_url(port)
     try:
         server.wait_until_ready(url, timeout_s=30)
