@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -44,7 +45,7 @@ def handler(event: Any, context: Any) -> dict[str, list[dict[str, str]]]:
     rows = writes.DynamoGroupRows(
         client(), table_name=schema.table_name(), index_name=schema.index_name()
     )
-    result = logic.process_batch(_records(event), rows)
+    result = logic.process_batch(_records(event), rows, wait=time.sleep)
 
     for record in result.skipped_records:
         logger.warning(

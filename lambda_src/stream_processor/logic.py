@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Final, Protocol
@@ -32,6 +32,10 @@ INSERT: Final = "INSERT"
 # A participant's rows of two conversations share the GRP# partition, keyed by time: when both
 # conversations' last messages have the same microsecond, the later put takes the next free one.
 MAX_KEY_ATTEMPTS: Final = 3
+# A new conversation's rows reach the GSI a moment after the transaction that wrote them. Waiting
+# briefly inside the invocation (1.5 s in all, well within the function's timeout) spares a retry
+# from this record on, which Lambda would make at once and possibly still too early.
+INDEX_WAITS_S: Final = (0.1, 0.2, 0.4, 0.8)
 
 _deserializer = TypeDeserializer()
 
@@ -295,12 +299,30 @@ def _put_with_free_key(rows: GroupRows, group: MessageGroup) -> None:
     rows.put(group)
 
 
-def process_batch(records: Sequence[Any], rows: GroupRows) -> BatchResult:
+def _plan_when_indexed(
+    message: Message, rows: GroupRows, wait: Callable[[float], None] | None
+) -> RowPlan:
+    """plan_rows over the conversation's rows, querying again after INDEX_WAITS_S (when `wait` is
+    given) while a participant's row is not in the index yet."""
+    for delay in (*INDEX_WAITS_S, None) if wait else (None,):
+        try:
+            return plan_rows(message, rows.query(message.group_uuid))
+        except IndexNotCaughtUpError:
+            if delay is None or wait is None:
+                raise
+            wait(delay)
+    raise AssertionError("unreachable: the last attempt raises or returns")
+
+
+def process_batch(
+    records: Sequence[Any], rows: GroupRows, *, wait: Callable[[float], None] | None = None
+) -> BatchResult:
     """Bring every conversation of the batch to its newest message.
 
     A conversation whose query or writes fail is reported by its earliest sequence number; Lambda
     then retries from the lowest reported one, so later records of other conversations are
-    processed again, which is harmless (an equal sk is a no-op).
+    processed again, which is harmless (an equal sk is a no-op). `wait` (the handler passes
+    time.sleep) lets a conversation whose rows are not in the index yet be queried again first.
     """
     result = BatchResult(batch_size=len(records))
     parsed: list[MessageRecord] = []
@@ -313,7 +335,7 @@ def process_batch(records: Sequence[Any], rows: GroupRows) -> BatchResult:
 
     for update in newest_per_conversation(parsed):
         try:
-            plan = plan_rows(update.message, rows.query(update.group_uuid))
+            plan = _plan_when_indexed(update.message, rows, wait)
             for group in plan.puts:
                 _put_with_free_key(rows, group)
                 result.rows_put += 1

@@ -300,3 +300,42 @@ def test_any_delivery_ends_as_processing_the_distinct_records_in_order(
 
     assert delivered.items == in_order.items
     assert delivered.items == expected_rows(messages)
+
+
+class LaggingIndex(MemoryTable):
+    """A GSI that shows nothing for the first `lag` queries, as right after a new conversation."""
+
+    def __init__(self, lag: int) -> None:
+        super().__init__()
+        self.lag = lag
+
+    def query(self, group_uuid: str) -> Sequence[Mapping[str, Any]]:
+        if self.lag:
+            self.lag -= 1
+            self._call()
+            return []
+        return super().query(group_uuid)
+
+
+def test_rows_not_yet_in_the_index_are_queried_again_before_reporting() -> None:
+    """A conversation whose rows reach the index a moment late is still updated in the same
+    invocation, after short increasing waits, without reporting a failure."""
+    table = LaggingIndex(lag=2)
+    seed_conversation(table, GROUP_A)
+    waits: list[float] = []
+    result = logic.process_batch(records_of([make_message(GROUP_A, 1)]), table, wait=waits.append)
+    assert result.failures == []
+    assert table.items == expected_rows([make_message(GROUP_A, 1)])
+    assert waits == list(logic.INDEX_WAITS_S[:2])
+
+
+def test_an_index_that_never_catches_up_is_reported_after_the_waits() -> None:
+    """When the rows never appear, every wait is spent once and the record is reported for retry."""
+    table = LaggingIndex(lag=len(logic.INDEX_WAITS_S) + 1)
+    seed_conversation(table, GROUP_A)
+    waits: list[float] = []
+    records = records_of([make_message(GROUP_A, 1)])
+    result = logic.process_batch(records, table, wait=waits.append)
+    assert waits == list(logic.INDEX_WAITS_S)
+    first = records[0]["dynamodb"]["SequenceNumber"]
+    assert result.response() == {"batchItemFailures": [{"itemIdentifier": first}]}
