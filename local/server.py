@@ -13,12 +13,22 @@ import errno
 import logging
 import socket
 import sys
+import threading
 import time
 import warnings
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from moto.awslambda.models import LambdaBackend
+from moto.moto_server.werkzeug_app import (
+    DomainDispatcherApplication,
+    MotoRequestHandler,
+    create_backend_app,
+)
 from moto.server import ThreadedMotoServer
+from werkzeug.serving import make_server
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 from local import cloud
 
@@ -36,17 +46,41 @@ class PortInUseError(RuntimeError):
         self.port = port
 
 
+class _OneRequestAtATime:
+    """moto's backends are not thread-safe: a query running while another thread writes the same
+    table can miss items that were there before and after. The server still accepts connections
+    on many threads, but the backends see one request at a time, as callers of a real service
+    may assume (the pump writing while `bin/ddb/seed` checks a conversation's rows, say)."""
+
+    def __init__(self, app: WSGIApplication) -> None:
+        self._app = app
+        self._lock = threading.Lock()
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> list[bytes]:
+        with self._lock:
+            # Consume the body inside the lock: a lazy response could still read the backend.
+            return list(self._app(environ, start_response))
+
+
 class _Server(ThreadedMotoServer):
-    """moto's threaded server, reporting a failed bind instead of leaving start() waiting."""
+    """moto's threaded server with serialized backends, reporting a failed bind instead of
+    leaving start() waiting."""
 
     startup_error: OSError | None = None
 
     def _server_entry(self) -> None:
+        # moto's own _server_entry, with the application wrapped.
         try:
-            super()._server_entry()
+            app = _OneRequestAtATime(DomainDispatcherApplication(create_backend_app))
+            self._server = make_server(
+                self._ip_address, self._port, app, True, request_handler=MotoRequestHandler
+            )
         except OSError as error:
             self.startup_error = error
             self._server_ready_event.set()
+            return
+        self._server_ready_event.set()
+        self._server.serve_forever()
 
 
 def _hand_streams_to_the_pump() -> None:
