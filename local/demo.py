@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from moto.server import ThreadedMotoServer
+
 from cruddur_messages.models import Message, MessageGroup
 from cruddur_messages.store import MessageStore
 from local import cloud, deploy, server
@@ -85,14 +87,21 @@ def ddb(command: str, *args: str, endpoint: str, table: str, log: Log) -> None:
     result.check_returncode()
 
 
+def _start_endpoint(port: int, log: Log) -> ThreadedMotoServer | None:
+    """The endpoint on `port`, or None after one line saying the port is taken."""
+    try:
+        return server.start(port)
+    except server.PortInUseError as error:
+        log(f"error: {error}")
+        return None
+
+
 def run_demo(port: int, *, log: Log = print, state_dir: Path | None = None) -> int:
     """The one-shot demo; 0 if every step worked, 1 otherwise (with a one-line reason)."""
     started = time.monotonic()
     endpoint = cloud.endpoint_url(port)
-    try:
-        endpoint_server = server.start(port)
-    except server.PortInUseError as error:
-        log(f"error: {error}")
+    endpoint_server = _start_endpoint(port, log)
+    if endpoint_server is None:
         return 1
     try:
         log(f"1/6 local cloud on {endpoint} (in memory)")
@@ -138,10 +147,8 @@ def run_demo(port: int, *, log: Log = print, state_dir: Path | None = None) -> i
 def run_local(port: int, *, log: Log = print) -> int:
     """`make local`: endpoint + deploy, then the pump in the foreground until Ctrl-C."""
     endpoint = cloud.endpoint_url(port)
-    try:
-        endpoint_server = server.start(port)
-    except server.PortInUseError as error:
-        log(f"error: {error}")
+    endpoint_server = _start_endpoint(port, log)
+    if endpoint_server is None:
         return 1
     try:
         log(f"local cloud on {endpoint}; state is in memory and ends with this process")

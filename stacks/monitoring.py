@@ -26,49 +26,58 @@ class Monitoring(Construct):
         failure_queue: sqs.IQueue,
     ) -> None:
         super().__init__(scope, id_)
-        # Conversation lists fall behind when the mapping lags the stream.
-        self.iterator_age = cloudwatch.Alarm(
-            self,
+        # Conversation lists fall behind when the mapping lags the stream; a short spike is
+        # normal after a burst, so it takes 3 bad minutes out of 5.
+        self.iterator_age = self._alarm(
             "IteratorAge",
-            alarm_description="Stream processor lags the table stream: conversation lists go stale",
-            metric=function.metric("IteratorAge", statistic="Maximum", period=PERIOD),
+            "Stream processor lags the table stream: conversation lists go stale",
+            function.metric("IteratorAge", statistic="Maximum", period=PERIOD),
             threshold=settings.iterator_age_alarm_seconds * 1000,  # the metric is in ms
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
             evaluation_periods=5,
             datapoints_to_alarm=3,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
-        self.errors = cloudwatch.Alarm(
-            self,
+        self.errors = self._alarm(
             "Errors",
-            alarm_description="Stream processor invocations failed (batches are retried)",
-            metric=function.metric_errors(statistic="Sum", period=PERIOD),
+            "Stream processor invocations failed (batches are retried)",
+            function.metric_errors(statistic="Sum", period=PERIOD),
             threshold=settings.errors_alarm_threshold,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            evaluation_periods=1,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
-        self.throttles = cloudwatch.Alarm(
-            self,
+        self.throttles = self._alarm(
             "Throttles",
-            alarm_description="Stream processor invocations were throttled",
-            metric=function.metric_throttles(statistic="Sum", period=PERIOD),
+            "Stream processor invocations were throttled",
+            function.metric_throttles(statistic="Sum", period=PERIOD),
             threshold=settings.throttles_alarm_threshold,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            evaluation_periods=1,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
         # Anything here was given up on after retries: those conversations need a replay.
-        self.failure_queue_messages = cloudwatch.Alarm(
-            self,
+        self.failure_queue_messages = self._alarm(
             "FailureQueueMessages",
-            alarm_description="Stream records the processor gave up on wait in the failure queue",
-            metric=failure_queue.metric_approximate_number_of_messages_visible(
+            "Stream records the processor gave up on wait in the failure queue",
+            failure_queue.metric_approximate_number_of_messages_visible(
                 statistic="Maximum", period=PERIOD
             ),
             threshold=settings.failure_queue_alarm_threshold,
+        )
+
+    def _alarm(
+        self,
+        id_: str,
+        description: str,
+        metric: cloudwatch.IMetric,
+        *,
+        threshold: float,
+        evaluation_periods: int = 1,
+        datapoints_to_alarm: int | None = None,
+    ) -> cloudwatch.Alarm:
+        """Alarm at or above `threshold`; no data (no traffic) is not a breach."""
+        return cloudwatch.Alarm(
+            self,
+            id_,
+            alarm_description=description,
+            metric=metric,
+            threshold=threshold,
             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            evaluation_periods=1,
+            evaluation_periods=evaluation_periods,
+            datapoints_to_alarm=datapoints_to_alarm,
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
 

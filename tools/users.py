@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
+import click
+
 from cruddur_messages.models import User
 from tools.errors import ToolError
 
@@ -84,3 +86,13 @@ def _user(path: Path, number: int, entry: Any) -> User:
         return User(uuid=entry["uuid"], display_name=entry["display_name"], handle=entry["handle"])
     except ValueError as exc:
         raise ToolError(f"{path}: user #{number}: {exc}") from None
+
+
+# The --users option of every command that resolves people (seed, list-conversations).
+users_option = click.option(
+    "--users",
+    "users_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=DEFAULT_USERS_FILE,
+    help="Users file that resolves handles [default: tools/data/users.json].",
+)

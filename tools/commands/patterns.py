@@ -105,13 +105,7 @@ def get_conversation(
 
 @click.command("list-conversations")
 @click.argument("user", metavar="HANDLE_OR_UUID")
-@click.option(
-    "--users",
-    "users_file",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=users.DEFAULT_USERS_FILE,
-    help="Users file that resolves handles [default: tools/data/users.json].",
-)
+@users.users_option
 @limit_option
 @json_option
 @table_option

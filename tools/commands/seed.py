@@ -63,13 +63,7 @@ def _existing_message_uuids(store: MessageStore, group_uuid: str) -> set[str]:
     default=seedfile.DEFAULT_CONVERSATION_FILE,
     help="Seed conversation file [default: tools/data/conversation.txt].",
 )
-@click.option(
-    "--users",
-    "users_file",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=users.DEFAULT_USERS_FILE,
-    help="Users file [default: tools/data/users.json].",
-)
+@users.users_option
 @table_option
 @prod_option
 def seed(conversation_file: Path, users_file: Path, table: str | None, prod: bool) -> None:
