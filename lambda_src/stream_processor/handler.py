@@ -8,30 +8,30 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import boto3
-from botocore.config import Config
 
-from cruddur_messages import schema
-from stream_processor import logic, writes
+from stream_processor import batch, budget, writes
 
 logger = logging.getLogger(__name__)
 
-# Standard retry mode backs off on throttles; the timeouts keep one stuck call from using the
-# whole invocation, so the batch can still report which conversations failed.
-_CLIENT_CONFIG = Config(
-    retries={"mode": "standard", "max_attempts": 5}, connect_timeout=3, read_timeout=10
-)
+
+@functools.cache
+def names() -> budget.Names:
+    """The table and index, read once; ConfigurationError when the environment lacks them."""
+    return budget.names_from()
 
 
 @functools.cache
 def client() -> Any:
     """The DynamoDB client, created once per execution environment (region and endpoint from the
-    environment: AWS_REGION, and AWS_ENDPOINT_URL for a local server)."""
-    return boto3.client("dynamodb", config=_CLIENT_CONFIG)
+    environment: AWS_REGION, and AWS_ENDPOINT_URL for a local server). One client serves every
+    thread: clients are thread-safe, sessions are not, so it is built before any thread starts."""
+    return boto3.client("dynamodb", config=budget.client_config())
 
 
 def _records(event: Any) -> Sequence[Any]:
@@ -42,11 +42,19 @@ def _records(event: Any) -> Sequence[Any]:
 
 
 def handler(event: Any, context: Any) -> dict[str, list[dict[str, str]]]:
-    rows = writes.DynamoGroupRows(
-        client(), table_name=schema.table_name(), index_name=schema.index_name()
+    table = names()
+    rows = writes.DynamoGroupRows(client(), table_name=table.table, index_name=table.index)
+    result = batch.process_batch(
+        _records(event),
+        rows,
+        budget=budget.for_context(context, time.sleep),
+        workers=budget.WORKERS,
     )
-    result = logic.process_batch(_records(event), rows, wait=time.sleep)
+    _log(result)
+    return result.response()
 
+
+def _log(result: batch.BatchResult) -> None:
     for record in result.skipped_records:
         logger.warning(
             "skipped a record that is not a well-formed message insert",
@@ -82,9 +90,16 @@ def handler(event: Any, context: Any) -> dict[str, list[dict[str, str]]]:
             "groups_unchanged": result.groups_unchanged,
             "rows_put": result.rows_put,
             "rows_deleted": result.rows_deleted,
+            "index_wait_s": result.index_wait_s,
             "records_skipped": len(result.skipped_records),
             "conversations_skipped": len(result.skipped_conversations),
             "failed": len(result.failures),
         },
     )
-    return result.response()
+
+
+# Inside Lambda (its runtime sets AWS_LAMBDA_RUNTIME_API), a missing table or index variable fails
+# the init phase with one clear line, before any batch is taken; elsewhere (tests, the bench, the
+# local pump's in-process runs) the same check runs on the first invocation.
+if os.environ.get("AWS_LAMBDA_RUNTIME_API"):
+    names()

@@ -10,17 +10,16 @@ A batch goes through three steps:
    delete. A row never moves backwards (an equal or newer `sk` wins), and every older row of the
    same participant is deleted, so a crash between a put and a delete heals on the next message.
 
-`process_batch` runs the three steps over an injected `GroupRows` port (writes.py on DynamoDB, an
-in-memory table in the unit tests) and returns what happened; the handler logs it and answers.
+`batch.process_batch` runs the three steps over an injected `GroupRows` port (writes.py on
+DynamoDB, an in-memory table in the unit tests), concurrently and inside the invocation's time.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import timedelta
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Final, Protocol
 
 from boto3.dynamodb.types import TypeDeserializer
@@ -29,13 +28,6 @@ from cruddur_messages import items, schema, timestamps
 from cruddur_messages.models import Message, MessageGroup, validate_text
 
 INSERT: Final = "INSERT"
-# A participant's rows of two conversations share the GRP# partition, keyed by time: when both
-# conversations' last messages have the same microsecond, the later put takes the next free one.
-MAX_KEY_ATTEMPTS: Final = 3
-# A new conversation's rows reach the GSI a moment after the transaction that wrote them. Waiting
-# briefly inside the invocation (1.5 s in all, well within the function's timeout) spares a retry
-# from this record on, which Lambda would make at once and possibly still too early.
-INDEX_WAITS_S: Final = (0.1, 0.2, 0.4, 0.8)
 
 _deserializer = TypeDeserializer()
 
@@ -101,7 +93,8 @@ class UnprocessableConversationError(ValueError):
 
 
 class GroupRows(Protocol):
-    """The data access the processor needs: exactly what its IAM policy grants."""
+    """The data access the processor needs: exactly what its IAM policy grants. Called from
+    several threads at once, one conversation per thread."""
 
     def query(self, group_uuid: str) -> Sequence[Mapping[str, Any]]:
         """Every GRP# row of the conversation, from the GSI, as plain items."""
@@ -235,128 +228,3 @@ def plan_rows(message: Message, row_items: Sequence[Mapping[str, Any]]) -> RowPl
             stale = ordered
         deletes.extend(RowKey(schema.group_pk(owner), row.last_message_at) for row in stale)
     return RowPlan(tuple(puts), tuple(deletes))
-
-
-@dataclass(frozen=True)
-class ConversationFailure:
-    group_uuid: str
-    sequence_number: str
-    error: str
-
-
-@dataclass(frozen=True)
-class SkippedConversation:
-    group_uuid: str
-    sequence_number: str
-    reason: str
-
-
-@dataclass
-class BatchResult:
-    """What one batch did; `batch_item_failures` is the partial batch response."""
-
-    batch_size: int
-    groups_updated: int = 0
-    groups_unchanged: int = 0
-    rows_put: int = 0
-    rows_deleted: int = 0
-    skipped_records: list[SkippedRecord] = field(default_factory=list)
-    skipped_conversations: list[SkippedConversation] = field(default_factory=list)
-    failures: list[ConversationFailure] = field(default_factory=list)
-
-    def batch_item_failures(self) -> list[dict[str, str]]:
-        seen: dict[str, None] = dict.fromkeys(f.sequence_number for f in self.failures)
-        return [{"itemIdentifier": sequence_number} for sequence_number in seen]
-
-    def response(self) -> dict[str, list[dict[str, str]]]:
-        return {"batchItemFailures": self.batch_item_failures()}
-
-
-def describe_error(error: BaseException) -> str:
-    """A short, text-free description: the AWS error code when there is one."""
-    response = getattr(error, "response", None)
-    if isinstance(response, Mapping):
-        code = response.get("Error", {}).get("Code")
-        if isinstance(code, str) and code:
-            return code
-    return type(error).__name__
-
-
-def _next_microsecond(sk: str) -> str:
-    return timestamps.format_timestamp(timestamps.parse_timestamp(sk) + timedelta(microseconds=1))
-
-
-def _put_with_free_key(rows: GroupRows, group: MessageGroup) -> None:
-    for _ in range(MAX_KEY_ATTEMPTS - 1):
-        try:
-            rows.put(group)
-        except RowKeyTakenError:
-            group = dataclasses.replace(
-                group, last_message_at=_next_microsecond(group.last_message_at)
-            )
-        else:
-            return
-    rows.put(group)
-
-
-def _plan_when_indexed(
-    message: Message, rows: GroupRows, wait: Callable[[float], None] | None
-) -> RowPlan:
-    """plan_rows over the conversation's rows, querying again after INDEX_WAITS_S (when `wait` is
-    given) while a participant's row is not in the index yet."""
-    for delay in (*INDEX_WAITS_S, None) if wait else (None,):
-        try:
-            return plan_rows(message, rows.query(message.group_uuid))
-        except IndexNotCaughtUpError:
-            if delay is None or wait is None:
-                raise
-            wait(delay)
-    raise AssertionError("unreachable: the last attempt raises or returns")
-
-
-def process_batch(
-    records: Sequence[Any], rows: GroupRows, *, wait: Callable[[float], None] | None = None
-) -> BatchResult:
-    """Bring every conversation of the batch to its newest message.
-
-    A conversation whose query or writes fail is reported by its earliest sequence number; Lambda
-    then retries from the lowest reported one, so later records of other conversations are
-    processed again, which is harmless (an equal sk is a no-op). `wait` (the handler passes
-    time.sleep) lets a conversation whose rows are not in the index yet be queried again first.
-    """
-    result = BatchResult(batch_size=len(records))
-    parsed: list[MessageRecord] = []
-    for record in records:
-        outcome = parse_record(record)
-        if isinstance(outcome, SkippedRecord):
-            result.skipped_records.append(outcome)
-        else:
-            parsed.append(outcome)
-
-    for update in newest_per_conversation(parsed):
-        try:
-            plan = _plan_when_indexed(update.message, rows, wait)
-            for group in plan.puts:
-                _put_with_free_key(rows, group)
-                result.rows_put += 1
-            for key in plan.deletes:
-                rows.delete(key, update.group_uuid)
-                result.rows_deleted += 1
-        except UnprocessableConversationError as error:
-            result.skipped_conversations.append(
-                SkippedConversation(update.group_uuid, update.first_sequence_number, str(error))
-            )
-            continue
-        except Exception as error:
-            # One conversation's failure must not hold back the others: report it and go on.
-            result.failures.append(
-                ConversationFailure(
-                    update.group_uuid, update.first_sequence_number, describe_error(error)
-                )
-            )
-            continue
-        if plan.is_empty:
-            result.groups_unchanged += 1
-        else:
-            result.groups_updated += 1
-    return result

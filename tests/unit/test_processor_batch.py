@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from cruddur_messages import items, schema, timestamps
 from cruddur_messages.models import Message, MessageGroup, User
 from local.stream_events import synthetic_record
-from stream_processor import logic
+from stream_processor import batch, logic
+from stream_processor.budget import Budget
 
 USERS = [
     User(uuid=str(uuid.UUID(int=n + 1)), display_name=f"User {n}", handle=f"user{n}")
@@ -149,7 +150,7 @@ def test_every_conversation_of_a_batch_ends_at_its_newest_message() -> None:
     for group_uuid in (GROUP_A, GROUP_B):
         seed_conversation(table, group_uuid)
     messages = [make_message(GROUP_A, 1), make_message(GROUP_B, 2), make_message(GROUP_A, 3, 1)]
-    result = logic.process_batch(records_of(messages), table)
+    result = batch.process_batch(records_of(messages), table)
     assert table.items == expected_rows(messages)
     assert (result.groups_updated, result.rows_put, result.rows_deleted) == (2, 4, 4)
     assert result.response() == {"batchItemFailures": []}
@@ -160,9 +161,9 @@ def test_processing_a_batch_twice_leaves_the_table_as_once() -> None:
     table = MemoryTable()
     seed_conversation(table, GROUP_A)
     records = records_of([make_message(GROUP_A, 1), make_message(GROUP_A, 2)])
-    logic.process_batch(records, table)
+    batch.process_batch(records, table)
     once = dict(table.items)
-    again = logic.process_batch(records, table)
+    again = batch.process_batch(records, table)
     assert table.items == once
     assert (again.groups_updated, again.groups_unchanged) == (0, 1)
 
@@ -174,7 +175,7 @@ def test_a_failed_conversation_reports_its_earliest_record_and_others_still_upda
     seed_conversation(table, GROUP_B)
     messages = [make_message(GROUP_A, 1), make_message(GROUP_B, 2), make_message(GROUP_A, 3)]
     records = records_of(messages)
-    result = logic.process_batch(records, table)
+    result = batch.process_batch(records, table)
     first_a = records[0]["dynamodb"]["SequenceNumber"]
     assert result.response() == {"batchItemFailures": [{"itemIdentifier": first_a}]}
     assert result.failures[0].error == "ProvisionedThroughputExceededException"
@@ -187,10 +188,10 @@ def test_a_crash_between_put_and_delete_heals_on_the_retry() -> None:
     table = MemoryTable(fail_calls=frozenset({4}))  # query, put, put, then the first delete
     seed_conversation(table, GROUP_A)
     records = records_of([make_message(GROUP_A, 5)])
-    first = logic.process_batch(records, table)
+    first = batch.process_batch(records, table)
     assert len(first.failures) == 1
     assert len(table.items) == 4  # new rows visible before any old row is gone
-    logic.process_batch(records, table)
+    batch.process_batch(records, table)
     assert table.items == expected_rows([make_message(GROUP_A, 5)])
 
 
@@ -205,7 +206,7 @@ def test_a_key_taken_by_another_conversation_moves_to_the_next_microsecond() -> 
         dataclasses.replace(make_message(group_uuid, 7), created_at=same_time)
         for group_uuid in (GROUP_A, GROUP_B)
     ]
-    result = logic.process_batch(records_of(messages), table)
+    result = batch.process_batch(records_of(messages), table)
     assert result.failures == []
     user_rows = {
         sk: item[schema.GSI_PARTITION_KEY]
@@ -223,7 +224,7 @@ def test_skipped_records_are_counted_and_not_reported() -> None:
     table = MemoryTable()
     seed_conversation(table, GROUP_A)
     malformed = synthetic_record({"pk": "MSG#nothing"}, "5")
-    result = logic.process_batch([malformed, *records_of([make_message(GROUP_A, 1)])], table)
+    result = batch.process_batch([malformed, *records_of([make_message(GROUP_A, 1)])], table)
     assert [s.sequence_number for s in result.skipped_records] == ["5"]
     assert result.response() == {"batchItemFailures": []}
     assert result.groups_updated == 1
@@ -247,13 +248,13 @@ def deliver(
     for invocation in range(MAX_INVOCATIONS):
         if position >= len(records):
             return
-        batch = records[position : position + batch_size]
-        response = logic.process_batch(batch, table).response()
+        delivery = records[position : position + batch_size]
+        response = batch.process_batch(delivery, table).response()
         if invocation in timeouts:
             continue
         failed = {f["itemIdentifier"] for f in response["batchItemFailures"]}
-        sequence = [r["dynamodb"]["SequenceNumber"] for r in batch]
-        position += min((sequence.index(s) for s in failed), default=len(batch))
+        sequence = [r["dynamodb"]["SequenceNumber"] for r in delivery]
+        position += min((sequence.index(s) for s in failed), default=len(delivery))
     raise AssertionError("the batch never completed")
 
 
@@ -296,46 +297,130 @@ def test_any_delivery_ends_as_processing_the_distinct_records_in_order(
 
     deliver(records, delivered, batch_size, timeouts)
     for record in records:
-        assert logic.process_batch([record], in_order).response()["batchItemFailures"] == []
+        assert batch.process_batch([record], in_order).response()["batchItemFailures"] == []
 
     assert delivered.items == in_order.items
     assert delivered.items == expected_rows(messages)
 
 
 class LaggingIndex(MemoryTable):
-    """A GSI that shows nothing for the first `lag` queries, as right after a new conversation."""
+    """A GSI that shows only the first row of each conversation for the first `lag` queries of it,
+    as right after create_message_group: the second row is not in the index yet."""
 
     def __init__(self, lag: int) -> None:
         super().__init__()
         self.lag = lag
+        self.queries: dict[str, int] = {}
 
     def query(self, group_uuid: str) -> Sequence[Mapping[str, Any]]:
-        if self.lag:
-            self.lag -= 1
-            self._call()
-            return []
-        return super().query(group_uuid)
+        rows = super().query(group_uuid)
+        self.queries[group_uuid] = self.queries.get(group_uuid, 0) + 1
+        return rows[:1] if self.queries[group_uuid] <= self.lag else rows
 
 
-def test_rows_not_yet_in_the_index_are_queried_again_before_reporting() -> None:
-    """A conversation whose rows reach the index a moment late is still updated in the same
-    invocation, after short increasing waits, without reporting a failure."""
-    table = LaggingIndex(lag=2)
-    seed_conversation(table, GROUP_A)
-    waits: list[float] = []
-    result = logic.process_batch(records_of([make_message(GROUP_A, 1)]), table, wait=waits.append)
+class Clock:
+    """A budget's clock: time passes only when the processor sleeps or a call is made."""
+
+    def __init__(self, remaining_s: float) -> None:
+        self.remaining = remaining_s
+        self.sleeps: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.remaining -= seconds
+
+    def budget(self) -> Budget:
+        return Budget(remaining_s=lambda: self.remaining, sleep=self.sleep)
+
+
+def test_rows_not_yet_in_the_index_get_one_wait_for_all_then_are_updated() -> None:
+    """Lagging conversations are not waited on one by one: one wait, then one more query each."""
+    table = LaggingIndex(lag=1)
+    for group_uuid in (GROUP_A, GROUP_B, GROUP_C):
+        seed_conversation(table, group_uuid)
+    messages = [make_message(g, 1) for g in (GROUP_A, GROUP_B, GROUP_C)]
+    clock = Clock(remaining_s=30)
+    result = batch.process_batch(records_of(messages), table, budget=clock.budget())
     assert result.failures == []
-    assert table.items == expected_rows([make_message(GROUP_A, 1)])
-    assert waits == list(logic.INDEX_WAITS_S[:2])
+    assert clock.sleeps == [batch.INDEX_WAIT_S]
+    assert table.items == expected_rows(messages)
+    assert set(table.queries.values()) == {2}
 
 
-def test_an_index_that_never_catches_up_is_reported_after_the_waits() -> None:
-    """When the rows never appear, every wait is spent once and the record is reported for retry."""
-    table = LaggingIndex(lag=len(logic.INDEX_WAITS_S) + 1)
+def test_an_index_that_never_catches_up_is_reported_after_the_one_wait() -> None:
+    """When the rows never appear, the one wait is spent and each record is reported for retry."""
+    table = LaggingIndex(lag=99)
     seed_conversation(table, GROUP_A)
-    waits: list[float] = []
+    clock = Clock(remaining_s=30)
     records = records_of([make_message(GROUP_A, 1)])
-    result = logic.process_batch(records, table, wait=waits.append)
-    assert waits == list(logic.INDEX_WAITS_S)
+    result = batch.process_batch(records, table, budget=clock.budget())
+    assert clock.sleeps == [batch.INDEX_WAIT_S]
     first = records[0]["dynamodb"]["SequenceNumber"]
     assert result.response() == {"batchItemFailures": [{"itemIdentifier": first}]}
+    assert result.failures[0].error == batch.INDEX_LAG
+
+
+def test_the_index_wait_never_eats_into_the_margin() -> None:
+    """With little time left the wait shrinks so that one call still fits after it; with less,
+    there is no wait and the lagging conversation is reported at once."""
+    seed = LaggingIndex(lag=99)
+    seed_conversation(seed, GROUP_A)
+    records = records_of([make_message(GROUP_A, 1)])
+    short = Clock(remaining_s=Budget(lambda: 0, print).margin_s + 0.5)
+    batch.process_batch(records, seed, budget=short.budget())
+    assert len(short.sleeps) == 1 and 0 < short.sleeps[0] < batch.INDEX_WAIT_S
+    none = Clock(remaining_s=Budget(lambda: 0, print).margin_s + 0.05)
+    result = batch.process_batch(records, seed, budget=none.budget())
+    assert none.sleeps == []
+    assert [f.error for f in result.failures] == [batch.INDEX_LAG]
+
+
+def test_no_call_starts_inside_the_margin_and_the_rest_is_reported() -> None:
+    """When the budget runs down mid-batch, calls stop; every conversation not finished is
+    reported by its earliest record, and nothing after the checkpoint is lost."""
+    table = MemoryTable()
+    for group_uuid in (GROUP_A, GROUP_B, GROUP_C):
+        seed_conversation(table, group_uuid)
+    clock = Clock(remaining_s=0)
+    margin = Budget(lambda: 0, print).margin_s
+    calls_allowed = 7  # conversation A's five calls, then two of B's
+
+    def remaining() -> float:
+        return margin + 1 if table.calls < calls_allowed else margin
+
+    budget = Budget(remaining_s=remaining, sleep=clock.sleep)
+    messages = [make_message(g, 1) for g in (GROUP_A, GROUP_B, GROUP_C)]
+    records = records_of(messages)
+    result = batch.process_batch(records, table, budget=budget)
+    assert table.calls == calls_allowed
+    assert [f.error for f in result.failures] == [batch.OUT_OF_TIME] * 2
+    reported = [f["itemIdentifier"] for f in result.response()["batchItemFailures"]]
+    assert reported == [r["dynamodb"]["SequenceNumber"] for r in records[1:]]
+    assert result.groups_updated == 1
+
+
+def test_a_thread_pool_gives_the_same_rows_as_one_thread() -> None:
+    """Conversations run on several threads, each whole on one: every participant ends with one
+    row at the newest message, as in a sequential run, even when a user's two conversations
+    land on the same microsecond (one of them then takes the next one, whichever thread won)."""
+    messages = [make_message(g, s, s % 2) for s in range(1, 6) for g in CONVERSATIONS]
+    same_time = at(9)
+    messages += [
+        dataclasses.replace(make_message(g, 9), created_at=same_time) for g in (GROUP_A, GROUP_B)
+    ]
+    nudged = timestamps.format_timestamp(
+        timestamps.parse_timestamp(same_time) + timedelta(microseconds=1)
+    )
+    for workers in (1, 3):
+        table = MemoryTable()
+        for group_uuid in CONVERSATIONS:
+            seed_conversation(table, group_uuid)
+        result = batch.process_batch(records_of(messages), table, workers=workers)
+        assert result.failures == []
+        owners = sorted((pk, item[schema.GSI_PARTITION_KEY]) for (pk, _), item in table.items.items())
+        assert owners == sorted(
+            (schema.group_pk(user.uuid), group) for group, pair in CONVERSATIONS.items() for user in pair
+        )
+        assert {i["message"] for i in table.items.values()} == {"text 9", "text 5"}
+        user0 = sorted(sk for pk, sk in table.items if pk == schema.group_pk(USERS[0].uuid))
+        assert user0 == [same_time, nudged]

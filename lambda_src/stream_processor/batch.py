@@ -1,0 +1,228 @@
+"""One batch: its conversations concurrently, inside the invocation's time, failures reported.
+
+Each conversation runs whole on one thread of a bounded pool (its query, puts and deletes in
+order); conversations share nothing but the table, and the conditional writes keep a shared
+participant's rows apart. Before every call the conversation checks that the call's worst case
+still ends inside the budget; if not, it stops and is reported, so the invocation always answers
+in time. Conversations whose rows are not in the index yet get one wait, all together, then one
+more try; what still lags is reported, and Lambda retries it from its earliest record.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, Final
+
+from cruddur_messages import timestamps
+from cruddur_messages.models import MessageGroup
+from stream_processor import logic
+from stream_processor.budget import Budget
+from stream_processor.logic import ConversationUpdate, GroupRows, RowKey
+
+# A participant's rows of two conversations share the GRP# partition, keyed by time: when both
+# conversations' last messages have the same microsecond, the later put takes the next free one.
+MAX_KEY_ATTEMPTS: Final = 3
+# A new conversation's rows reach the GSI a moment after the transaction that wrote them ("within
+# a fraction of a second" normally). One wait per invocation spares those conversations a retry.
+INDEX_WAIT_S: Final = 1.0
+OUT_OF_TIME: Final = "OutOfTime"
+INDEX_LAG: Final = "IndexNotCaughtUp"
+
+
+class OutOfTimeError(Exception):
+    """The next call's worst case would end past the invocation's margin."""
+
+
+@dataclass(frozen=True)
+class ConversationFailure:
+    group_uuid: str
+    sequence_number: str
+    error: str
+
+
+@dataclass(frozen=True)
+class SkippedConversation:
+    group_uuid: str
+    sequence_number: str
+    reason: str
+
+
+@dataclass
+class BatchResult:
+    """What one batch did; `batch_item_failures` is the partial batch response."""
+
+    batch_size: int
+    groups_updated: int = 0
+    groups_unchanged: int = 0
+    rows_put: int = 0
+    rows_deleted: int = 0
+    index_wait_s: float = 0.0
+    skipped_records: list[logic.SkippedRecord] = field(default_factory=list)
+    skipped_conversations: list[SkippedConversation] = field(default_factory=list)
+    failures: list[ConversationFailure] = field(default_factory=list)
+
+    def batch_item_failures(self) -> list[dict[str, str]]:
+        seen: dict[str, None] = dict.fromkeys(f.sequence_number for f in self.failures)
+        return [{"itemIdentifier": sequence_number} for sequence_number in seen]
+
+    def response(self) -> dict[str, list[dict[str, str]]]:
+        return {"batchItemFailures": self.batch_item_failures()}
+
+
+def describe_error(error: BaseException) -> str:
+    """A short, text-free description: the AWS error code when there is one."""
+    response = getattr(error, "response", None)
+    if isinstance(response, Mapping):
+        code = response.get("Error", {}).get("Code")
+        if isinstance(code, str) and code:
+            return code
+    if isinstance(error, OutOfTimeError):
+        return OUT_OF_TIME
+    return type(error).__name__
+
+
+class _Kind(enum.Enum):
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    LAGGING = "lagging"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+
+
+@dataclass
+class _Outcome:
+    update: ConversationUpdate
+    kind: _Kind = _Kind.UNCHANGED
+    rows_put: int = 0
+    rows_deleted: int = 0
+    detail: str = ""
+
+
+class _Guarded:
+    """The port, refusing any call whose worst case would end past the budget's margin."""
+
+    def __init__(self, rows: GroupRows, budget: Budget | None) -> None:
+        self._rows = rows
+        self._budget = budget
+
+    def _check(self) -> None:
+        if self._budget is not None and not self._budget.room_for_call():
+            raise OutOfTimeError
+
+    def query(self, group_uuid: str) -> Sequence[Mapping[str, Any]]:
+        self._check()
+        return self._rows.query(group_uuid)
+
+    def put(self, group: MessageGroup) -> None:
+        self._check()
+        self._rows.put(group)
+
+    def delete(self, key: RowKey, group_uuid: str) -> None:
+        self._check()
+        self._rows.delete(key, group_uuid)
+
+
+def _next_microsecond(sk: str) -> str:
+    return timestamps.format_timestamp(timestamps.parse_timestamp(sk) + timedelta(microseconds=1))
+
+
+def _put_with_free_key(rows: _Guarded, group: MessageGroup) -> None:
+    for _ in range(MAX_KEY_ATTEMPTS - 1):
+        try:
+            rows.put(group)
+        except logic.RowKeyTakenError:
+            group = dataclasses.replace(
+                group, last_message_at=_next_microsecond(group.last_message_at)
+            )
+        else:
+            return
+    rows.put(group)
+
+
+def _update(update: ConversationUpdate, rows: GroupRows, budget: Budget | None) -> _Outcome:
+    """One conversation, start to end, on the calling thread."""
+    outcome = _Outcome(update)
+    guarded = _Guarded(rows, budget)
+    try:
+        plan = logic.plan_rows(update.message, guarded.query(update.group_uuid))
+        for group in plan.puts:
+            _put_with_free_key(guarded, group)
+            outcome.rows_put += 1
+        for key in plan.deletes:
+            guarded.delete(key, update.group_uuid)
+            outcome.rows_deleted += 1
+    except logic.IndexNotCaughtUpError:
+        outcome.kind = _Kind.LAGGING
+    except logic.UnprocessableConversationError as error:
+        outcome.kind, outcome.detail = _Kind.SKIPPED, str(error)
+    except Exception as error:
+        # One conversation's failure must not hold back the others: report it and go on.
+        outcome.kind, outcome.detail = _Kind.FAILED, describe_error(error)
+    else:
+        outcome.kind = _Kind.UNCHANGED if plan.is_empty else _Kind.UPDATED
+    return outcome
+
+
+def _update_all(
+    updates: Sequence[ConversationUpdate], rows: GroupRows, budget: Budget | None, workers: int
+) -> list[_Outcome]:
+    if workers <= 1 or len(updates) <= 1:
+        return [_update(update, rows, budget) for update in updates]
+    with ThreadPoolExecutor(max_workers=min(workers, len(updates))) as pool:
+        return list(pool.map(lambda update: _update(update, rows, budget), updates))
+
+
+def process_batch(
+    records: Sequence[Any], rows: GroupRows, *, budget: Budget | None = None, workers: int = 1
+) -> BatchResult:
+    """Bring every conversation of the batch to its newest message.
+
+    A conversation whose query or writes fail, that ran out of time, or whose rows are still not
+    in the index after the wait, is reported by its earliest sequence number; Lambda retries from
+    the lowest reported one, so later records of other conversations are processed again, which
+    is harmless (an equal sk is a no-op). Without a budget there is no deadline and no index wait.
+    """
+    result = BatchResult(batch_size=len(records))
+    parsed: list[logic.MessageRecord] = []
+    for record in records:
+        outcome = logic.parse_record(record)
+        if isinstance(outcome, logic.SkippedRecord):
+            result.skipped_records.append(outcome)
+        else:
+            parsed.append(outcome)
+
+    outcomes = _update_all(logic.newest_per_conversation(parsed), rows, budget, workers)
+    lagging = [o.update for o in outcomes if o.kind is _Kind.LAGGING]
+    if lagging and budget is not None:
+        result.index_wait_s = budget.wait_allowance_s(INDEX_WAIT_S)
+        if result.index_wait_s > 0:
+            budget.sleep(result.index_wait_s)
+            retried = {o.update.group_uuid: o for o in _update_all(lagging, rows, budget, workers)}
+            outcomes = [retried.get(o.update.group_uuid, o) for o in outcomes]
+    for outcome in outcomes:
+        _tally(result, outcome)
+    return result
+
+
+def _tally(result: BatchResult, outcome: _Outcome) -> None:
+    update = outcome.update
+    result.rows_put += outcome.rows_put
+    result.rows_deleted += outcome.rows_deleted
+    if outcome.kind is _Kind.UPDATED:
+        result.groups_updated += 1
+    elif outcome.kind is _Kind.UNCHANGED:
+        result.groups_unchanged += 1
+    elif outcome.kind is _Kind.SKIPPED:
+        result.skipped_conversations.append(
+            SkippedConversation(update.group_uuid, update.first_sequence_number, outcome.detail)
+        )
+    else:
+        error = INDEX_LAG if outcome.kind is _Kind.LAGGING else outcome.detail
+        result.failures.append(
+            ConversationFailure(update.group_uuid, update.first_sequence_number, error)
+        )
