@@ -93,7 +93,10 @@ class FakeDynamoDB:
                 return _error("ConditionalCheckFailedException")
             self._store(item)
             return 200, {}
-        if operation == "DeleteItem" and body.get("ConditionExpression") == writes._DELETE_CONDITION:
+        if (
+            operation == "DeleteItem"
+            and body.get("ConditionExpression") == writes._DELETE_CONDITION
+        ):
             key = self.key(body["Key"])
             if self.group_of(key) != body["ExpressionAttributeValues"][":group"]["S"]:
                 return _error("ConditionalCheckFailedException")

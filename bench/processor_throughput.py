@@ -67,13 +67,20 @@ def _at(seconds: float) -> str:
 def _conversation(fake: FakeDynamoDB, n: int, *, second_indexed: bool = True) -> tuple[str, User]:
     group = str(uuid.uuid5(uuid.NAMESPACE_OID, f"bench-group-{n}"))
     a, b = (
-        User(uuid=str(uuid.uuid5(uuid.NAMESPACE_OID, f"bench-user-{n}-{s}")), display_name=s, handle=s)
+        User(
+            uuid=str(uuid.uuid5(uuid.NAMESPACE_OID, f"bench-user-{n}-{s}")),
+            display_name=s,
+            handle=s,
+        )
         for s in ("a", "b")
     )
     for owner, other, indexed in ((a, b, True), (b, a, second_indexed)):
         row = MessageGroup(
-            group_uuid=group, owner_uuid=owner.uuid, last_message_at=_at(0),
-            last_message="hello", other_user=other,
+            group_uuid=group,
+            owner_uuid=owner.uuid,
+            last_message_at=_at(0),
+            last_message="hello",
+            other_user=other,
         )
         fake.seed(_wire(items.group_item(row)), indexed=indexed)
     return group, a
@@ -91,8 +98,11 @@ def _batch(fake: FakeDynamoDB, plan: Sequence[tuple[int, bool]]) -> Batch:
         group, sender = seen[n]
         created = _at(position)
         message = Message(
-            message_uuid=str(uuid.uuid4()), group_uuid=group, created_at=created,
-            text=f"message {position}", sender=sender,
+            message_uuid=str(uuid.uuid4()),
+            group_uuid=group,
+            created_at=created,
+            text=f"message {position}",
+            sender=sender,
         )
         records.append(synthetic_record(items.message_item(message), str(10_000 + position)))
         newest[group] = created
@@ -152,7 +162,9 @@ def _invoke(
     return figures, fake, batch, response
 
 
-def _rate(make: Callable[[FakeDynamoDB], Batch], round_trip_ms: int, repeats: int) -> dict[str, Any]:
+def _rate(
+    make: Callable[[FakeDynamoDB], Batch], round_trip_ms: int, repeats: int
+) -> dict[str, Any]:
     runs = [_invoke(make, round_trip_ms / 1000, 30)[0] for _ in range(repeats)]
     wall = statistics.median(r["wall_s"] for r in runs)
     cpu = statistics.median(r["cpu_s"] for r in runs)
@@ -176,9 +188,11 @@ def _lagging(timeout_s: int) -> dict[str, Any]:
     reported = [int(f["itemIdentifier"]) for f in response["batchItemFailures"]]
     checkpoint = min(reported) if reported else None
     stale = stale_groups(fake, batch)
-    first_seq = {}
+    first_seq: dict[str, int] = {}
     for record in batch.records:
-        group = record["dynamodb"]["NewImage"][schema.PARTITION_KEY]["S"][len(schema.MESSAGE_PREFIX) :]
+        group = record["dynamodb"]["NewImage"][schema.PARTITION_KEY]["S"][
+            len(schema.MESSAGE_PREFIX) :
+        ]
         first_seq.setdefault(group, int(record["dynamodb"]["SequenceNumber"]))
     return {
         "round_trip_ms": 5,
@@ -202,13 +216,17 @@ def _capacity(cpu_ms_per_msg: float, stages: Mapping[str, int]) -> dict[str, Any
     return {
         "cpu_ms_per_msg_at_0ms": cpu_ms_per_msg,
         "by_memory_mb": {str(mb): rate(mb) for mb in MEMORY_SIZES_MB},
-        "by_stage": {stage: {"memory_mb": mb, "msg_per_s": rate(mb)} for stage, mb in stages.items()},
-        "memory_mb_for_a_full_shard": round(SHARD_WRITES_PER_S * cpu_ms_per_msg / 1000 * MB_PER_VCPU),
+        "by_stage": {
+            stage: {"memory_mb": mb, "msg_per_s": rate(mb)} for stage, mb in stages.items()
+        },
+        "memory_mb_for_a_full_shard": round(
+            SHARD_WRITES_PER_S * cpu_ms_per_msg / 1000 * MB_PER_VCPU
+        ),
     }
 
 
 def _profile() -> list[str]:
-    """cProfile sees one thread: the quiet batch at 0 ms on one worker, top functions by own time."""
+    """cProfile sees one thread: the quiet batch at 0 ms on one worker, by own time."""
     from stream_processor import budget
 
     workers = budget.WORKERS
@@ -226,7 +244,9 @@ def _profile() -> list[str]:
     return [line for line in out.getvalue().splitlines() if line.strip()][-26:]
 
 
-def run(out_path: Path | str | None = None, *, repeats: int = 5, profile: bool = False) -> dict[str, Any]:
+def run(
+    out_path: Path | str | None = None, *, repeats: int = 5, profile: bool = False
+) -> dict[str, Any]:
     from stacks.settings import STAGES
     from stream_processor import budget, handler
 

@@ -190,11 +190,11 @@ def process_batch(
     result = BatchResult(batch_size=len(records))
     parsed: list[logic.MessageRecord] = []
     for record in records:
-        outcome = logic.parse_record(record)
-        if isinstance(outcome, logic.SkippedRecord):
-            result.skipped_records.append(outcome)
+        classified = logic.parse_record(record)
+        if isinstance(classified, logic.SkippedRecord):
+            result.skipped_records.append(classified)
         else:
-            parsed.append(outcome)
+            parsed.append(classified)
 
     outcomes = _update_all(logic.newest_per_conversation(parsed), rows, budget, workers)
     lagging = [o.update for o in outcomes if o.kind is _Kind.LAGGING]

@@ -7,8 +7,12 @@ handler runs with its environment pointing at the server, and the rows are read 
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import random
+import socket
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -17,10 +21,13 @@ import boto3
 import pytest
 from boto3.dynamodb.types import TypeDeserializer
 
+from bench import processor_throughput as scenarios
+from bench.fake_dynamodb import FakeDynamoDB
 from cruddur_messages import items, schema
 from cruddur_messages.models import Message, MessageGroup, User
 from cruddur_messages.store import MessageStore
 from local import stream_events
+from stream_processor import budget
 from stream_processor import handler as handler_module
 
 pytestmark = pytest.mark.integration
@@ -37,8 +44,10 @@ def run_handler(
     monkeypatch.setenv(schema.TABLE_NAME_ENV, table_name)
     monkeypatch.setenv(schema.GSI_NAME_ENV, schema.GSI_NAME)
     handler_module.client.cache_clear()
+    handler_module.names.cache_clear()
     yield lambda event: handler_module.handler(event, None)
     handler_module.client.cache_clear()
+    handler_module.names.cache_clear()
 
 
 @pytest.fixture
@@ -191,3 +200,52 @@ def test_malformed_records_are_skipped_and_the_rest_of_the_batch_applies(
     assert run_handler({"Records": batch}) == {"batchItemFailures": []}
     for pair, newest in state.values():
         assert_at_newest(dynamodb_client, table_name, pair, newest)
+
+
+@pytest.fixture
+def silent_endpoint() -> Iterator[str]:
+    """A server that accepts every connection and never answers a byte."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    accepted: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                accepted.append(listener.accept()[0])
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        stop.set()
+        thread.join()
+        for connection in accepted:
+            connection.close()
+        listener.close()
+
+
+def test_an_endpoint_that_never_answers_still_lets_the_invocation_answer_in_time(
+    silent_endpoint: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every call hangs: each gives up after its attempts, no conversation starts once the
+    margin is reached, and the invocation returns before its deadline reporting them all."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL", silent_endpoint)
+    monkeypatch.setenv(schema.TABLE_NAME_ENV, "cruddur-messages-hang")
+    monkeypatch.setenv(schema.GSI_NAME_ENV, schema.GSI_NAME)
+    handler_module.client.cache_clear()
+    handler_module.names.cache_clear()
+    records = scenarios.quiet_batch(FakeDynamoDB()).records[: 2 * budget.WORKERS + 5]
+    deadline_s = budget.CALL_WORST_S + budget.ANSWER_S + 2  # room for one wave only
+    started = time.monotonic()
+    try:
+        response = handler_module.handler({"Records": records}, scenarios.Context(deadline_s))
+    finally:
+        handler_module.client.cache_clear()
+        handler_module.names.cache_clear()
+    elapsed = time.monotonic() - started
+    assert elapsed < deadline_s - budget.ANSWER_S
+    reported = [f["itemIdentifier"] for f in response["batchItemFailures"]]
+    assert reported == [r["dynamodb"]["SequenceNumber"] for r in records]

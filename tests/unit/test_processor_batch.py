@@ -417,9 +417,13 @@ def test_a_thread_pool_gives_the_same_rows_as_one_thread() -> None:
             seed_conversation(table, group_uuid)
         result = batch.process_batch(records_of(messages), table, workers=workers)
         assert result.failures == []
-        owners = sorted((pk, item[schema.GSI_PARTITION_KEY]) for (pk, _), item in table.items.items())
+        owners = sorted(
+            (pk, item[schema.GSI_PARTITION_KEY]) for (pk, _), item in table.items.items()
+        )
         assert owners == sorted(
-            (schema.group_pk(user.uuid), group) for group, pair in CONVERSATIONS.items() for user in pair
+            (schema.group_pk(user.uuid), group)
+            for group, pair in CONVERSATIONS.items()
+            for user in pair
         )
         assert {i["message"] for i in table.items.values()} == {"text 9", "text 5"}
         user0 = sorted(sk for pk, sk in table.items if pk == schema.group_pk(USERS[0].uuid))

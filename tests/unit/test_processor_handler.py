@@ -49,6 +49,7 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> Any:
     list of (operation, params) the handler sends."""
     monkeypatch.setenv(schema.TABLE_NAME_ENV, TABLE)
     monkeypatch.setenv(schema.GSI_NAME_ENV, INDEX)
+    handler_module.names.cache_clear()
     client = boto3.client(
         "dynamodb",
         region_name="us-east-1",
@@ -67,6 +68,7 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> Any:
     with stubber:
         yield stubber, sent
         stubber.assert_no_pending_responses()
+    handler_module.names.cache_clear()
 
 
 def stub_update(stubber: Stubber, *, put_error: str | None = None) -> None:
