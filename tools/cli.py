@@ -9,6 +9,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from cruddur_messages.store import MessageStoreError
 from tools.commands.patterns import get_conversation, list_conversations
+from tools.commands.replay import replay_failures
 from tools.commands.scan import scan
 from tools.commands.seed import seed
 from tools.commands.tables import drop, list_tables, schema_load
@@ -44,7 +45,16 @@ def cli() -> None:
     """
 
 
-for command in (schema_load, drop, list_tables, scan, seed, get_conversation, list_conversations):
+for command in (
+    schema_load,
+    drop,
+    list_tables,
+    scan,
+    seed,
+    get_conversation,
+    list_conversations,
+    replay_failures,
+):
     cli.add_command(command)
 
 
