@@ -259,6 +259,7 @@ class Bench:
         table = self.new_table(recording.initial_rows)
         os.environ[schema.TABLE_NAME_ENV] = table
         processor.client.cache_clear()
+        processor.names.cache_clear()
         meter = Meter(processor.client(), self.dynamodb, table)
         invocations, elapsed = 0, 0.0
         for batch in stream_events.batches(recording.records, batch_size):

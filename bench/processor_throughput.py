@@ -240,7 +240,7 @@ def _profile() -> list[str]:
     finally:
         budget.WORKERS = workers  # type: ignore[misc]
     out = io.StringIO()
-    pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(25)
+    pstats.Stats(profiler, stream=out).strip_dirs().sort_stats("tottime").print_stats(25)
     return [line for line in out.getvalue().splitlines() if line.strip()][-26:]
 
 

@@ -122,12 +122,68 @@ def _end_to_end(part: Mapping[str, Any]) -> list[str]:
     return lines + _table(header, rows)
 
 
+def _throughput(part: Mapping[str, Any]) -> list[str]:
+    lines = [
+        f"The built handler over an in-process DynamoDB answered at the HTTP layer (botocore's "
+        f"`before-send`) after a fixed round trip, so the SDK's own work is counted; "
+        f"{part['batch']} records per invocation, {part['workers']} worker threads, median of "
+        f"{part['repeats']} invocations. CPU is the process's (all threads) per message.",
+        "",
+    ]
+    quiet, busy = part["scenarios"]["quiet"], part["scenarios"]["busy"]
+    rows = [
+        (
+            q["round_trip_ms"],
+            q["msg_per_s"],
+            q["cpu_ms_per_msg"],
+            b["msg_per_s"],
+            b["cpu_ms_per_msg"],
+        )
+        for q, b in zip(quiet, busy, strict=True)
+    ]
+    header = ["round trip ms", "quiet msg/s", "quiet CPU ms/msg", "busy msg/s", "busy CPU ms/msg"]
+    lines += _table(header, rows)
+    lag = part["lagging"]
+    lines += [
+        f"Quiet batch at 5 ms: **{part['ratio_5ms_to_0ms']}** of its 0 ms rate (goal: 0.8).",
+        "",
+        f"Lagging batch (100 records, {lag['lagging_conversations']} new conversations whose "
+        f"second row is not in the index) at {lag['round_trip_ms']} ms: returned after "
+        f"**{lag['wall_s']} s** against a {lag['timeout_s']} s timeout; {lag['reported']} "
+        f"reported; every stale conversation at or after the checkpoint: "
+        f"{'yes' if lag['stale_at_or_after_checkpoint'] else 'NO'}.",
+        "",
+    ]
+    capacity = part["capacity"]
+    lines += [
+        f"What one invocation's CPU sustains at {capacity['cpu_ms_per_msg_at_0ms']} ms of CPU per "
+        "message (quiet, 0 ms), with CPU share = memory / 1,769 MB (measured on this machine's "
+        "core, not Graviton):",
+        "",
+    ]
+    stages = ", ".join(
+        f"{name} {v['memory_mb']} MB: {v['msg_per_s']} msg/s"
+        for name, v in capacity["by_stage"].items()
+    )
+    lines += _table(["memory MB", "msg/s"], capacity["by_memory_mb"].items())
+    lines += [
+        f"Stages today: {stages}. A shard's 1,000 writes/s would need "
+        f"{capacity['memory_mb_for_a_full_shard']:,} MB.",
+        "",
+    ]
+    if part.get("profile"):
+        lines += ["cProfile, quiet batch at 0 ms on one thread, by own time:", "", "```"]
+        lines += [*part["profile"][:12], "```", ""]
+    return lines
+
+
 _SECTIONS: Final = (
     ("synth", "1. Synth", _synth),
     ("tests", "2. Test suite", _tests),
     ("cold_start", "3. Cold start", _cold_start),
     ("stream_processor", "4. Stream processor cost", _processor),
     ("end_to_end", "5. End to end on the local cloud", _end_to_end),
+    ("processor_throughput", "6. Stream processor throughput and time budget", _throughput),
 )
 
 

@@ -1,10 +1,11 @@
 """`make bench`: every figure the project states, measured side by side in one run.
 
-    python -m bench.run [--synth-runs N] [--cold-start-runs N] [--skip PART ...]
+    python -m bench.run [--synth-runs N] [--cold-start-runs N] [--skip PART ...] [--only PART ...]
 
 Writes bench/results/<date>.json (every figure, the machine's core count, the tool versions) and
 regenerates bench/README.md from it. Stops by itself: each part has a time budget, and a part that
-would start past the overall deadline is recorded as skipped, not run.
+would start past the overall deadline is recorded as skipped, not run. `--only` re-measures some
+parts and keeps the other parts' figures from that day's results file.
 """
 
 from __future__ import annotations
@@ -28,13 +29,21 @@ from local import server
 
 RESULTS_DIR: Final = measure.PROJECT_ROOT / "bench" / "results"
 DEADLINE_S: Final = 9 * 60 + 30
-PARTS: Final = ("synth", "tests", "cold_start", "stream_processor", "end_to_end")
+PARTS: Final = (
+    "synth",
+    "tests",
+    "cold_start",
+    "stream_processor",
+    "processor_throughput",
+    "end_to_end",
+)
 # What each part needs of the remaining time to be worth starting (from earlier runs here).
 _MIN_BUDGET_S: Final = {
     "synth": 60,
     "tests": 180,
     "cold_start": 20,
     "stream_processor": 30,
+    "processor_throughput": 40,
     "end_to_end": 150,
 }
 
@@ -73,7 +82,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--synth-runs", type=int, default=3)
     parser.add_argument("--cold-start-runs", type=int, default=5)
     parser.add_argument("--skip", nargs="*", choices=PARTS, default=[])
+    parser.add_argument("--only", nargs="*", choices=PARTS, default=[])
     args = parser.parse_args(argv)
+    if args.only:
+        args.skip = [part for part in PARTS if part not in args.only]
 
     started = time.monotonic()
     signal.signal(signal.SIGALRM, _stop_at_deadline)
@@ -84,13 +96,14 @@ def main(argv: list[str] | None = None) -> int:
     }
     with measure.scratch_dir() as scratch_name:
         scratch = Path(scratch_name)
-        from bench import end_to_end, processor_bench
+        from bench import end_to_end, processor_bench, processor_throughput
 
         jobs: dict[str, Callable[[], dict[str, Any]]] = {
             "synth": lambda: measure.measure_synth(args.synth_runs, scratch=scratch),
             "tests": lambda: measure.measure_tests(scratch=scratch),
             "cold_start": lambda: measure.measure_cold_start(args.cold_start_runs, scratch=scratch),
             "stream_processor": lambda: processor_bench.run(scratch / "processor.json"),
+            "processor_throughput": lambda: processor_throughput.run(profile=True),
             "end_to_end": lambda: end_to_end.measure_end_to_end(server.free_port(), scratch),
         }
         for part in PARTS:
@@ -117,6 +130,16 @@ def main(argv: list[str] | None = None) -> int:
 
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     out = RESULTS_DIR / f"{results['date'][:10]}.json"
+    if args.only and out.exists():
+        earlier = json.loads(out.read_text(encoding="utf-8"))
+        kept = {p: r for p, r in earlier["parts"].items() if p not in args.only}
+        results["parts"] = {**results["parts"], **kept}
+        results["elapsed_s"] = earlier.get("elapsed_s", results["elapsed_s"])
+        results["remeasured"] = {
+            **earlier.get("remeasured", {}),
+            **{p: results["date"] for p in args.only},
+        }
+        results["date"] = earlier["date"]
     out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     readme = report.write_readme(results, out)
     print(f"bench: wrote {out.relative_to(measure.PROJECT_ROOT)} and {readme}", file=sys.stderr)
