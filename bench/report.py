@@ -126,8 +126,10 @@ def _throughput(part: Mapping[str, Any]) -> list[str]:
     lines = [
         f"The built handler over an in-process DynamoDB answered at the HTTP layer (botocore's "
         f"`before-send`) after a fixed round trip, so the SDK's own work is counted; "
-        f"{part['batch']} records per invocation, {part['workers']} worker threads, median of "
-        f"{part['repeats']} invocations. CPU is the process's (all threads) per message.",
+        f"{part['batch']} records per invocation, {part['workers']} worker threads; the round "
+        f"trips interleaved over {part['repeats']} rounds, each figure the best of its runs (the "
+        "one least disturbed by other processes on this shared machine). CPU: the process's, all "
+        "threads, per message.",
         "",
     ]
     quiet, busy = part["scenarios"]["quiet"], part["scenarios"]["busy"]
