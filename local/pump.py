@@ -215,9 +215,10 @@ def working_tree_handler(endpoint: str, table_name: str) -> Handler:
 
     The handler reads its table, region and endpoint from the environment, as in Lambda, so this
     process's environment becomes the function's: the endpoint, dummy credentials (never a
-    developer's profile against a local endpoint) and DDB_MESSAGE_TABLE."""
+    developer's profile against a local endpoint), DDB_MESSAGE_TABLE and DDB_MESSAGE_GROUP_INDEX."""
     environment = cloud.environment(endpoint)
     environment[schema.TABLE_NAME_ENV] = table_name
+    environment[schema.GSI_NAME_ENV] = schema.GSI_NAME
     os.environ.clear()
     os.environ.update(environment)
     module_name, _, function_name = TABLE_MODE_HANDLER.rpartition(".")
