@@ -23,13 +23,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import random
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -39,6 +38,11 @@ from typing import Any, Final
 import boto3
 
 from bench import course_processor
+from bench.capacity_rules import (
+    eventually_consistent_read_units,
+    item_size,
+    write_units,
+)
 from cruddur_messages import schema
 from cruddur_messages.models import Message, User
 from cruddur_messages.store import MessageStore
@@ -47,8 +51,6 @@ from stream_processor import handler as processor
 
 REGION: Final = cloud.REGION
 RESULTS_DIR: Final = Path(__file__).parent / "results"
-WRITE_UNIT_BYTES: Final = 1024
-READ_UNIT_BYTES: Final = 4096
 
 
 @dataclass(frozen=True)
@@ -64,45 +66,6 @@ SCENARIOS: Final = (
     Scenario("quiet", "one conversation, one message per batch", 1, 20, 1),
     Scenario("busy", "three conversations, ~33 messages per group per batch", 3, 40, 100),
 )
-
-
-# -- DynamoDB's documented size and capacity rules ------------------------------------------------
-
-
-def _number_size(text: str) -> int:
-    digits = text.lstrip("-").replace(".", "").strip("0") or "0"
-    return (len(digits) + 1) // 2 + 1
-
-
-def attribute_size(value: Mapping[str, Any]) -> int:
-    """Bytes of one typed attribute value (without its name)."""
-    ((kind, content),) = value.items()
-    sizes: dict[str, Callable[[], int]] = {
-        "S": lambda: len(content.encode()),
-        "N": lambda: _number_size(content),
-        "B": lambda: len(content),
-        "BOOL": lambda: 1,
-        "NULL": lambda: 1,
-        "SS": lambda: sum(len(s.encode()) for s in content),
-        "NS": lambda: sum(_number_size(n) for n in content),
-        "BS": lambda: sum(len(b) for b in content),
-        "L": lambda: 3 + sum(attribute_size(v) for v in content),
-        "M": lambda: 3 + item_size(content),
-    }
-    return sizes[kind]()
-
-
-def item_size(item: Mapping[str, Any]) -> int:
-    """An item's size: the UTF-8 lengths of its attribute names plus its values' sizes."""
-    return sum(len(name.encode()) + attribute_size(value) for name, value in item.items())
-
-
-def write_units(size: int) -> int:
-    return max(1, math.ceil(size / WRITE_UNIT_BYTES))
-
-
-def eventually_consistent_read_units(total_size: int) -> float:
-    return 0.5 * max(1, math.ceil(total_size / READ_UNIT_BYTES))
 
 
 class Meter:
