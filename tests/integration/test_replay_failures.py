@@ -94,6 +94,11 @@ def test_a_failure_object_round_trips_through_replay(
     for expected in (shard, f"{first_seq}..{last_seq}", "RetryAttemptsExhausted", key):
         assert expected in listed.stdout
 
+    shown = replay("--bucket", bucket, key, env=env)
+    assert shown.returncode == 0, shown.stderr
+    assert last_seq in shown.stdout and newest.created_at in shown.stdout
+    assert "see you" not in shown.stdout  # message text stays private
+
     applied = replay("--bucket", bucket, key, "--apply", env=env)
     assert applied.returncode == 0, applied.stderr
     assert "1 conversation(s) updated" in applied.stdout
