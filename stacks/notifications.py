@@ -11,6 +11,8 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
+from stacks.nag import acknowledge
+
 CLOUDWATCH: str = "cloudwatch.amazonaws.com"
 
 
@@ -77,4 +79,11 @@ class AlarmTopic(Construct):
             )
         )
         for email in emails:
-            self.topic.add_subscription(subscriptions.EmailSubscription(email))
+            subscription = self.topic.add_subscription(subscriptions.EmailSubscription(email))
+            acknowledge(
+                subscription,
+                "Serverless::Serverless-SNSRedrivePolicy",
+                "An alarm e-mail SNS cannot deliver would go to a dead-letter queue nobody reads "
+                "at night; the alarm's state stays in CloudWatch and on the dashboard, and the OK "
+                "or next ALARM notification follows. No state is lost with an e-mail.",
+            )
