@@ -39,7 +39,7 @@ class Dashboard(Construct):
         id_: str,
         *,
         period: cdk.Duration,
-        alarms: Sequence[cloudwatch.IAlarm],
+        alarm_names: Sequence[str],
         function: lambda_.IFunction,
         mapping_id: str,
         table_name: str,
@@ -55,7 +55,10 @@ class Dashboard(Construct):
         self.dashboard.add_widgets(
             cloudwatch.AlarmStatusWidget(
                 title="1. What is alarming now (each alarm's description says what to do)",
-                alarms=list(alarms),
+                alarms=[
+                    cloudwatch.Alarm.from_alarm_name(self, f"Alarm{number}", name)
+                    for number, name in enumerate(alarm_names)
+                ],
                 width=WIDTH,
             )
         )

@@ -38,8 +38,11 @@ class MessagingStack(cdk.Stack):
             **kwargs,
         )
         self.settings = settings
-        cdk.Tags.of(self).add("project", "cruddur-messages")
-        cdk.Tags.of(self).add("stage", settings.name)
+        # Not on the KMS key: moto's KMS backend cannot create a key with CloudFormation's tags
+        # (it reads Key/Value as TagKey/TagValue), and every stage deploys the same template.
+        untagged = ["AWS::KMS::Key"]
+        cdk.Tags.of(self).add("project", "cruddur-messages", exclude_resource_types=untagged)
+        cdk.Tags.of(self).add("stage", settings.name, exclude_resource_types=untagged)
         removal_policy = settings.removal_policy
 
         self.table = MessagesTable(
@@ -81,7 +84,7 @@ class MessagingStack(cdk.Stack):
             self,
             "Dashboard",
             period=self.monitoring.period,
-            alarms=self.monitoring.alarms,
+            alarm_names=self.monitoring.alarm_names,
             function=self.stream_processor.function,
             mapping_id=mapping_id,
             table_name=self.table.table.table_name,

@@ -84,6 +84,9 @@ class Monitoring(Construct):
         self._action = actions.SnsAction(topic)
         self.period = cdk.Duration.seconds(props.period_seconds)
         self.alarms: list[cloudwatch.Alarm] = []
+        # Named (stack-alarm), so a page says which stage, and the dashboard can show them by
+        # name: moto skips alarms, and a GetAtt of one would fail the local stage's deploy.
+        self.alarm_names: list[str] = []
         period = self.period
         self._alarm(
             "IteratorAge",
@@ -187,9 +190,11 @@ class Monitoring(Construct):
         ),
     ) -> cloudwatch.Alarm:
         """Alarm at or above `threshold` (by default); no data (no traffic) is not a breach."""
+        name = f"{cdk.Stack.of(self).stack_name}-{id_}"
         alarm = cloudwatch.Alarm(
             self,
             id_,
+            alarm_name=name,
             alarm_description=description,
             metric=metric,
             threshold=threshold,
@@ -201,4 +206,5 @@ class Monitoring(Construct):
         alarm.add_alarm_action(self._action)
         alarm.add_ok_action(self._action)
         self.alarms.append(alarm)
+        self.alarm_names.append(name)
         return alarm

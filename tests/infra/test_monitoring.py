@@ -75,6 +75,14 @@ def test_every_alarm_sends_alarm_and_ok_to_the_topic(stage: Synthesized) -> None
         assert alarm.get("ActionsEnabled", True) is True
 
 
+def test_alarms_are_named_for_their_stage(stage: Synthesized) -> None:
+    """Each alarm is named CruddurMessages-<stage>-<what>: a page says which stage it is."""
+    for logical_id, alarm in stage.resources("AWS::CloudWatch::Alarm").items():
+        name = alarm["Properties"]["AlarmName"]
+        assert name.startswith(f"CruddurMessages-{stage.settings.name}-"), logical_id
+        assert logical_id.startswith("Monitoring" + name.rsplit("-", 1)[1]), logical_id
+
+
 def test_alarms_treat_missing_data_as_healthy(stage: Synthesized) -> None:
     """No traffic is not an incident: missing data does not breach."""
     for alarm in _alarms(stage):
