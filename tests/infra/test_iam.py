@@ -134,4 +134,3 @@ def test_failure_bucket_actions_are_exactly_what_aws_documents(stage: Synthesize
     assert statement["Condition"] == {
         "StringEquals": {"s3:ResourceAccount": {"Ref": "AWS::AccountId"}}
     }
-

@@ -85,7 +85,10 @@ def test_no_subscription_without_addresses(stage: Synthesized) -> None:
 
 def test_alarm_emails_from_context_subscribe_to_the_topic(tmp_path: Path) -> None:
     """`-c alarm_email=a,b` (spaces and a repeat tolerated) subscribes each address once."""
-    context = {**cdk_json_context(), "alarm_email": "ops@example.com, oncall@example.org,ops@example.com"}
+    context = {
+        **cdk_json_context(),
+        "alarm_email": "ops@example.com, oncall@example.org,ops@example.com",
+    }
     app, stack = build_app("dev", context=context, outdir=str(tmp_path))
     template = app.synth().get_stack_artifact(stack.artifact_id).template
     topic_id = next(k for k, r in template["Resources"].items() if r["Type"] == "AWS::SNS::Topic")

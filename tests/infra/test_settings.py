@@ -147,9 +147,7 @@ def test_record_age_stays_well_below_the_streams_retention() -> None:
 def test_lag_alarms_before_records_are_given_up() -> None:
     """The iterator-age alarm threshold must lie below the mapping's maximum record age."""
     with pytest.raises(InvalidSettingsError, match=r"alarms\.iterator_age_seconds"):
-        dataclasses.replace(
-            DEV, alarms=dataclasses.replace(DEV.alarms, iterator_age_seconds=3_600)
-        )
+        dataclasses.replace(DEV, alarms=dataclasses.replace(DEV.alarms, iterator_age_seconds=3_600))
 
 
 @pytest.mark.parametrize("period", [0, 45, 90, 86_460])
@@ -176,9 +174,10 @@ def test_removal_policy_is_one_helper_for_the_stage() -> None:
 
 
 def test_every_unit_has_its_own_frozen_props() -> None:
-    """Each unit's props is a frozen dataclass of its own type."""
-    types = {type(getattr(DEV, unit)) for unit in UNITS}
-    assert len(types) == len(UNITS)
-    for props_type in types:
-        params = getattr(props_type, "__dataclass_params__")
-        assert params.frozen, props_type
+    """Each unit's props is an instance of its own type, and cannot be changed."""
+    units = [getattr(DEV, unit) for unit in UNITS]
+    assert len({type(props) for props in units}) == len(UNITS)
+    for props in units:
+        field = dataclasses.fields(props)[0].name
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(props, field, None)
