@@ -127,13 +127,15 @@ class Monitoring(Construct):
 
     def _table_alarms(self, name: str, table: dynamodb.ITable, table_props: TableProps) -> None:
         props, period = self._props, self.period
+        where = {"Table": "the table", "Gsi": f"the index {schema.GSI_NAME}"}
         for index, label in ((None, "Table"), (schema.GSI_NAME, "Gsi")):
             for kind in ("Read", "Write"):
+                # A GSI write is part of the table write that caused it: throttled together.
+                also = " (and the table writes behind them)" if index and kind == "Write" else ""
                 self._alarm(
                     f"{label}{kind}Throttles",
-                    f"DynamoDB throttled {kind.lower()}s on the {label.lower()}"
-                    + (" (a throttled GSI write throttles the table write)" if index else "")
-                    + ": raise its capacity or its auto scaling maximum.",
+                    f"DynamoDB throttled {kind.lower()}s on {where[label]}{also}: raise its "
+                    f"{kind.lower()} capacity or its auto scaling maximum.",
                     table_metric(name, f"{kind}ThrottleEvents", period, index=index),
                     threshold=props.table_throttle_events,
                 )
@@ -163,7 +165,8 @@ class Monitoring(Construct):
             consumed = table_metric(name, f"Consumed{kind}CapacityUnits", period, index=index)
             self._alarm(
                 f"{label}{kind}Capacity",
-                f"The {label.lower()} consumes over {props.consumed_capacity_percent}% of its "
+                f"{'The table' if index is None else 'The index ' + index} consumes over "
+                f"{props.consumed_capacity_percent}% of its "
                 f"{units} provisioned {kind.lower()} units: raise them before DynamoDB throttles.",
                 cloudwatch.MathExpression(
                     expression=f"consumed / {props.period_seconds}",
