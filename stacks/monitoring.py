@@ -83,7 +83,6 @@ class Monitoring(Construct):
         self._props = props
         self._action = actions.SnsAction(topic)
         self.period = cdk.Duration.seconds(props.period_seconds)
-        self.alarms: list[cloudwatch.Alarm] = []
         # Named (stack-alarm), so a page says which stage, and the dashboard can show them by
         # name: moto skips alarms, and a GetAtt of one would fail the local stage's deploy.
         self.alarm_names: list[str] = []
@@ -208,6 +207,5 @@ class Monitoring(Construct):
         )
         alarm.add_alarm_action(self._action)
         alarm.add_ok_action(self._action)
-        self.alarms.append(alarm)
         self.alarm_names.append(name)
         return alarm
