@@ -1,29 +1,32 @@
 #!/usr/bin/env python3
-"""The CDK app: `cdk synth -c stage=NAME` (dev, prod or local; default dev).
-
-cdk-nag's AwsSolutions and Serverless packs run on every synth: a finding that is not
-acknowledged (with its reason, next to the resource) fails the synth.
-"""
+"""The CDK app: `cdk synth -c stage=NAME` (dev, prod or local; default dev), optionally with
+`-c table_name=NAME` and `-c alarm_email=ADDRESS[,ADDRESS...]`."""
 
 from __future__ import annotations
 
 import os
+import sys
 
 import aws_cdk as cdk
 
 from stacks.app import build_app
+from stacks.props import InvalidSettingsError
+from stacks.settings import UnknownStageError
 
-__all__ = ["build_app", "main"]
 
-
-def main() -> None:
+def main() -> int:
     # The CLI sets these from the profile; unset, the stack stays environment-agnostic.
     env = cdk.Environment(
         account=os.environ.get("CDK_DEFAULT_ACCOUNT"), region=os.environ.get("CDK_DEFAULT_REGION")
     )
-    app, _ = build_app(env=env)
+    try:
+        app, _ = build_app(env=env)
+    except (UnknownStageError, InvalidSettingsError) as error:  # one line, no traceback
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     app.synth()
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

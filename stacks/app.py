@@ -8,6 +8,7 @@ from typing import Any, Final
 import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks, ServerlessChecks
 
+from stacks.context import apply_context
 from stacks.messaging_stack import MessagingStack, stack_name
 from stacks.settings import DEFAULT_STAGE, stage_settings
 
@@ -22,14 +23,15 @@ def build_app(
     env: cdk.Environment | None = None,
 ) -> tuple[cdk.App, MessagingStack]:
     """The App and its one stack. The stage is `stage_name`, else the `stage` context value
-    (`cdk synth -c stage=NAME`), else dev; an unknown name raises UnknownStageError.
+    (`cdk synth -c stage=NAME`), else dev; an unknown name raises UnknownStageError, an invalid
+    `-c table_name` or `-c alarm_email` InvalidSettingsError.
 
     cdk-nag's AwsSolutions and Serverless packs are registered as validation plugins, so every
     synth checks the stack and fails on any finding not acknowledged with a reason.
     """
     app = cdk.App(context=dict(context or {}), outdir=outdir)
     name = stage_name or app.node.try_get_context(STAGE_CONTEXT_KEY) or DEFAULT_STAGE
-    settings = stage_settings(str(name))
+    settings = apply_context(stage_settings(str(name)), app.node.try_get_context)
     stack = MessagingStack(app, stack_name(settings.name), settings=settings, env=env)
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app), ServerlessChecks(app))
     return app, stack

@@ -1,4 +1,4 @@
-"""One stack per stage: composes the table, the network, the stream processor and its alarms."""
+"""One stack per stage: composes the units and hands each construct only its own props."""
 
 from __future__ import annotations
 
@@ -7,8 +7,11 @@ from typing import Any
 import aws_cdk as cdk
 from constructs import Construct
 
+from stacks.dashboard import Dashboard
+from stacks.failure_bucket import FailureBucket
 from stacks.monitoring import Monitoring
-from stacks.network import AVAILABILITY_ZONES, Network
+from stacks.network import Network
+from stacks.notifications import AlarmTopic
 from stacks.settings import StageSettings
 from stacks.stream_processor import StreamProcessor
 from stacks.table import MessagesTable
@@ -35,30 +38,65 @@ class MessagingStack(cdk.Stack):
             **kwargs,
         )
         self.settings = settings
-        cdk.Tags.of(self).add("project", "cruddur-messages")
-        cdk.Tags.of(self).add("stage", settings.name)
+        # Not on the KMS key: moto's KMS backend cannot create a key with CloudFormation's tags
+        # (it reads Key/Value as TagKey/TagValue), and every stage deploys the same template.
+        untagged = ["AWS::KMS::Key"]
+        cdk.Tags.of(self).add("project", "cruddur-messages", exclude_resource_types=untagged)
+        cdk.Tags.of(self).add("stage", settings.name, exclude_resource_types=untagged)
+        removal_policy = settings.removal_policy
 
-        self.table = MessagesTable(self, "Table", settings=settings)
-        self.network = Network(self, "Network", table_arn=self.table.table.table_arn)
+        self.table = MessagesTable(
+            self, "Table", props=settings.table, removal_policy=removal_policy
+        )
+        self.network = Network(
+            self, "Network", props=settings.network, table_arn=self.table.table.table_arn
+        )
+        self.failure_bucket = FailureBucket(
+            self, "FailureBucket", props=settings.failure_bucket, removal_policy=removal_policy
+        )
         self.stream_processor = StreamProcessor(
             self,
             "StreamProcessor",
-            settings=settings,
+            event_source=settings.event_source,
+            function=settings.function,
+            removal_policy=removal_policy,
+            failure_bucket=self.failure_bucket.bucket,
             table=self.table.table,
             index_arn=self.table.index_arn,
             vpc=self.network.vpc,
             subnets=self.network.isolated_subnets,
         )
+        self.alarm_topic = AlarmTopic(
+            self, "AlarmTopic", emails=settings.alarms.emails, removal_policy=removal_policy
+        )
+        mapping_id = self.stream_processor.event_source_mapping.event_source_mapping_id
         self.monitoring = Monitoring(
             self,
             "Monitoring",
-            settings=settings,
+            props=settings.alarms,
+            table_props=settings.table,
+            topic=self.alarm_topic.topic,
             function=self.stream_processor.function,
-            failure_queue=self.stream_processor.failure_queue,
+            mapping_id=mapping_id,
+            table=self.table.table,
         )
+        self.dashboard = Dashboard(
+            self,
+            "Dashboard",
+            period=self.monitoring.period,
+            alarm_names=self.monitoring.alarm_names,
+            function=self.stream_processor.function,
+            mapping_id=mapping_id,
+            table_name=self.table.table.table_name,
+            failure_bucket=self.failure_bucket.bucket,
+        )
+        # Where the replay tool and operators find what the processor gave up on.
+        cdk.CfnOutput(self, "FailureBucketName", value=self.failure_bucket.bucket.bucket_name)
+        cdk.CfnOutput(self, "AlarmTopicArn", value=self.alarm_topic.topic.topic_arn)
 
     @property
     def availability_zones(self) -> list[str]:
         # Resolved by CloudFormation (Fn::GetAZs) at deploy time, so synth never looks up AZs
         # in the account, even when the environment is concrete.
-        return [cdk.Fn.select(i, cdk.Fn.get_azs()) for i in range(AVAILABILITY_ZONES)]
+        count = self.settings.network.availability_zones
+        return [cdk.Fn.select(i, cdk.Fn.get_azs()) for i in range(count)]

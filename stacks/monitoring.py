@@ -1,62 +1,182 @@
-"""Alarms on the stream processor's health: lag, errors, throttles and records it gave up on."""
+"""Alarms on what users would notice: lag, failed or dropped records, a struggling table.
+
+Every alarm sends ALARM and OK to the stage's alarm topic. Metric names and dimensions: Lambda
+developer guide, "Types of metrics for Lambda functions" (event source mapping metrics by
+EventSourceMappingUUID), and DynamoDB developer guide, "DynamoDB metrics and dimensions".
+"""
 
 from __future__ import annotations
 
+from typing import Final
+
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as actions
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from stacks.settings import StageSettings
+from cruddur_messages import schema
+from stacks.props import AlarmProps, TableProps
 
-PERIOD = cdk.Duration.minutes(1)
+# SystemErrors is published per (TableName, Operation): the operations this system calls.
+TABLE_OPERATIONS: Final = (
+    dynamodb.Operation.PUT_ITEM,
+    dynamodb.Operation.DELETE_ITEM,
+    dynamodb.Operation.QUERY,
+    dynamodb.Operation.TRANSACT_WRITE_ITEMS,
+    dynamodb.Operation.GET_RECORDS,
+)
+
+
+def mapping_metric(
+    mapping_id: str, metric_name: str, period: cdk.Duration, statistic: str = "Sum"
+) -> cloudwatch.Metric:
+    """An event source mapping metric (MetricsConfig EventCount) of this mapping."""
+    return cloudwatch.Metric(
+        namespace="AWS/Lambda",
+        metric_name=metric_name,
+        dimensions_map={"EventSourceMappingUUID": mapping_id},
+        statistic=statistic,
+        period=period,
+    )
+
+
+def table_metric(
+    table_name: str,
+    metric_name: str,
+    period: cdk.Duration,
+    *,
+    index: str | None = None,
+    statistic: str = "Sum",
+) -> cloudwatch.Metric:
+    """A DynamoDB metric of the table, or of its GSI when `index` is given."""
+    dimensions = {"TableName": table_name}
+    if index is not None:
+        dimensions["GlobalSecondaryIndexName"] = index
+    return cloudwatch.Metric(
+        namespace="AWS/DynamoDB",
+        metric_name=metric_name,
+        dimensions_map=dimensions,
+        statistic=statistic,
+        period=period,
+    )
 
 
 class Monitoring(Construct):
-    """One alarm per failure mode. Actions (paging, chat) are wired per account by the operator."""
+    """One alarm per failure mode, each with its ALARM and OK actions on the alarm topic."""
 
     def __init__(
         self,
         scope: Construct,
         id_: str,
         *,
-        settings: StageSettings,
+        props: AlarmProps,
+        table_props: TableProps,
+        topic: sns.ITopic,
         function: lambda_.IFunction,
-        failure_queue: sqs.IQueue,
+        mapping_id: str,
+        table: dynamodb.ITable,
     ) -> None:
         super().__init__(scope, id_)
-        # Conversation lists fall behind when the mapping lags the stream; a short spike is
-        # normal after a burst, so it takes 3 bad minutes out of 5.
-        self.iterator_age = self._alarm(
+        self._props = props
+        self._action = actions.SnsAction(topic)
+        self.period = cdk.Duration.seconds(props.period_seconds)
+        # Named (stack-alarm), so a page says which stage, and the dashboard can show them by
+        # name: moto skips alarms, and a GetAtt of one would fail the local stage's deploy.
+        self.alarm_names: list[str] = []
+        period = self.period
+        self._alarm(
             "IteratorAge",
-            "Stream processor lags the table stream: conversation lists go stale",
-            function.metric("IteratorAge", statistic="Maximum", period=PERIOD),
-            threshold=settings.iterator_age_alarm_seconds * 1000,  # the metric is in ms
-            evaluation_periods=5,
-            datapoints_to_alarm=3,
+            "Stream processor lags the table stream: conversation lists go stale. Check the "
+            "function's errors, throttles and duration on the dashboard.",
+            function.metric("IteratorAge", statistic="Maximum", period=period),
+            threshold=props.iterator_age_seconds * 1000,  # the metric is in ms
+            evaluation_periods=props.iterator_age_evaluation_periods,
+            datapoints_to_alarm=props.iterator_age_datapoints,
         )
-        self.errors = self._alarm(
+        self._alarm(
             "Errors",
-            "Stream processor invocations failed (batches are retried)",
-            function.metric_errors(statistic="Sum", period=PERIOD),
-            threshold=settings.errors_alarm_threshold,
+            "Stream processor invocations failed; their batches are retried, then bisected.",
+            function.metric_errors(statistic="Sum", period=period),
+            threshold=props.function_errors,
         )
-        self.throttles = self._alarm(
+        self._alarm(
             "Throttles",
-            "Stream processor invocations were throttled",
-            function.metric_throttles(statistic="Sum", period=PERIOD),
-            threshold=settings.throttles_alarm_threshold,
+            "Stream processor invocations were throttled (account or reserved concurrency).",
+            function.metric_throttles(statistic="Sum", period=period),
+            threshold=props.function_throttles,
         )
-        # Anything here was given up on after retries: those conversations need a replay.
-        self.failure_queue_messages = self._alarm(
-            "FailureQueueMessages",
-            "Stream records the processor gave up on wait in the failure queue",
-            failure_queue.metric_approximate_number_of_messages_visible(
-                statistic="Maximum", period=PERIOD
+        self._alarm(
+            "FailureDestinationEvents",
+            "Records the processor gave up on went to the failure bucket: replay them with "
+            "bin/ddb/replay-failures once the cause is fixed.",
+            mapping_metric(mapping_id, "OnFailureDestinationDeliveredEventCount", period),
+            threshold=props.failure_destination_events,
+        )
+        self._alarm(
+            "DroppedEvents",
+            "Records were dropped (retries or record age exhausted) and did NOT reach the "
+            "failure bucket: those conversations' lists are stale until their next message.",
+            mapping_metric(mapping_id, "DroppedEventCount", period),
+            threshold=props.dropped_events,
+        )
+        self._table_alarms(table.table_name, table, table_props)
+
+    def _table_alarms(self, name: str, table: dynamodb.ITable, table_props: TableProps) -> None:
+        props, period = self._props, self.period
+        where = {"Table": "the table", "Gsi": f"the index {schema.GSI_NAME}"}
+        for index, label in ((None, "Table"), (schema.GSI_NAME, "Gsi")):
+            for kind in ("Read", "Write"):
+                # A GSI write is part of the table write that caused it: throttled together.
+                also = " (and the table writes behind them)" if index and kind == "Write" else ""
+                self._alarm(
+                    f"{label}{kind}Throttles",
+                    f"DynamoDB throttled {kind.lower()}s on {where[label]}{also}: raise its "
+                    f"{kind.lower()} capacity or its auto scaling maximum.",
+                    table_metric(name, f"{kind}ThrottleEvents", period, index=index),
+                    threshold=props.table_throttle_events,
+                )
+        self._alarm(
+            "TableSystemErrors",
+            "DynamoDB returned HTTP 500s for this table; check the AWS Health Dashboard.",
+            table.metric_system_errors_for_operations(
+                operations=list(TABLE_OPERATIONS), period=period
             ),
-            threshold=settings.failure_queue_alarm_threshold,
+            threshold=props.table_system_errors,
         )
+        if table_props.autoscaling is None:
+            self._capacity_alarms(name, table_props)
+
+    def _capacity_alarms(self, name: str, table_props: TableProps) -> None:
+        """Consumed units per second against a share of provisioned, for fixed capacity."""
+        props, period = self._props, self.period
+        share = props.consumed_capacity_percent / 100
+        provisioned = {
+            ("Table", "Read"): table_props.read_capacity,
+            ("Table", "Write"): table_props.write_capacity,
+            ("Gsi", "Read"): table_props.gsi_read_capacity,
+            ("Gsi", "Write"): table_props.gsi_write_capacity,
+        }
+        for (label, kind), units in provisioned.items():
+            index = schema.GSI_NAME if label == "Gsi" else None
+            consumed = table_metric(name, f"Consumed{kind}CapacityUnits", period, index=index)
+            self._alarm(
+                f"{label}{kind}Capacity",
+                f"{'The table' if index is None else 'The index ' + index} consumes over "
+                f"{props.consumed_capacity_percent}% of its "
+                f"{units} provisioned {kind.lower()} units: raise them before DynamoDB throttles.",
+                cloudwatch.MathExpression(
+                    expression=f"consumed / {props.period_seconds}",
+                    using_metrics={"consumed": consumed},
+                    label=f"{label} consumed {kind.lower()} units per second",
+                    period=period,
+                ),
+                threshold=round(units * share, 2),
+                evaluation_periods=props.consumed_capacity_evaluation_periods,
+                comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            )
 
     def _alarm(
         self,
@@ -67,20 +187,25 @@ class Monitoring(Construct):
         threshold: float,
         evaluation_periods: int = 1,
         datapoints_to_alarm: int | None = None,
+        comparison: cloudwatch.ComparisonOperator = (
+            cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD
+        ),
     ) -> cloudwatch.Alarm:
-        """Alarm at or above `threshold`; no data (no traffic) is not a breach."""
-        return cloudwatch.Alarm(
+        """Alarm at or above `threshold` (by default); no data (no traffic) is not a breach."""
+        name = f"{cdk.Stack.of(self).stack_name}-{id_}"
+        alarm = cloudwatch.Alarm(
             self,
             id_,
+            alarm_name=name,
             alarm_description=description,
             metric=metric,
             threshold=threshold,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            comparison_operator=comparison,
             evaluation_periods=evaluation_periods,
             datapoints_to_alarm=datapoints_to_alarm,
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
-
-    @property
-    def alarms(self) -> tuple[cloudwatch.Alarm, ...]:
-        return (self.iterator_age, self.errors, self.throttles, self.failure_queue_messages)
+        alarm.add_alarm_action(self._action)
+        alarm.add_ok_action(self._action)
+        self.alarm_names.append(name)
+        return alarm

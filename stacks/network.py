@@ -8,6 +8,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from stacks.nag import acknowledge
+from stacks.props import NetworkProps
 
 # Item-level data-plane actions: everything an application in this VPC may do with the table.
 # Control-plane calls (CreateTable, UpdateTable...) never come from inside the VPC.
@@ -23,19 +24,18 @@ ENDPOINT_ALLOWED_ACTIONS = (
     "dynamodb:Scan",
     "dynamodb:UpdateItem",
 )
-AVAILABILITY_ZONES = 2
 
 
 class Network(Construct):
     """Two isolated subnets (no route to the internet) and a DynamoDB gateway endpoint whose
     policy admits only this table and its indexes."""
 
-    def __init__(self, scope: Construct, id_: str, *, table_arn: str) -> None:
+    def __init__(self, scope: Construct, id_: str, *, props: NetworkProps, table_arn: str) -> None:
         super().__init__(scope, id_)
         self.vpc = ec2.Vpc(
             self,
             "Vpc",
-            max_azs=AVAILABILITY_ZONES,
+            max_azs=props.availability_zones,
             nat_gateways=0,
             subnet_configuration=[
                 ec2.SubnetConfiguration(

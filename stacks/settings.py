@@ -1,151 +1,61 @@
-"""Per-stage settings of the messaging stack: frozen, typed and validated on construction.
+"""Per-stage settings of the messaging stack: one frozen, validated props object per unit.
 
-Constructs receive a `StageSettings` and never read the environment or the CDK context; the app
-picks one with `stage_settings(name)` from `-c stage=NAME`.
+The stack hands each construct only its part (`settings.table`, `settings.function`...);
+constructs never read the environment or the CDK context. The app picks a stage with
+`stage_settings(name)` from `-c stage=NAME` and applies the context overrides
+(`stacks.context`). Each value's reason is next to it, here.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Final
 
+import aws_cdk as cdk
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
 
 from cruddur_messages import schema
-
-DEFAULT_STAGE: Final = "dev"
-
-# The retention periods CloudWatch Logs accepts (and aws_cdk.aws_logs.RetentionDays names).
-LOG_RETENTION_DAYS: Final[Mapping[int, logs.RetentionDays]] = MappingProxyType(
-    {
-        1: logs.RetentionDays.ONE_DAY,
-        3: logs.RetentionDays.THREE_DAYS,
-        5: logs.RetentionDays.FIVE_DAYS,
-        7: logs.RetentionDays.ONE_WEEK,
-        14: logs.RetentionDays.TWO_WEEKS,
-        30: logs.RetentionDays.ONE_MONTH,
-        60: logs.RetentionDays.TWO_MONTHS,
-        90: logs.RetentionDays.THREE_MONTHS,
-        120: logs.RetentionDays.FOUR_MONTHS,
-        150: logs.RetentionDays.FIVE_MONTHS,
-        180: logs.RetentionDays.SIX_MONTHS,
-        365: logs.RetentionDays.ONE_YEAR,
-        400: logs.RetentionDays.THIRTEEN_MONTHS,
-        545: logs.RetentionDays.EIGHTEEN_MONTHS,
-        731: logs.RetentionDays.TWO_YEARS,
-        1096: logs.RetentionDays.THREE_YEARS,
-        1827: logs.RetentionDays.FIVE_YEARS,
-        2192: logs.RetentionDays.SIX_YEARS,
-        2557: logs.RetentionDays.SEVEN_YEARS,
-        2922: logs.RetentionDays.EIGHT_YEARS,
-        3288: logs.RetentionDays.NINE_YEARS,
-        3653: logs.RetentionDays.TEN_YEARS,
-    }
+from stacks.props import (
+    AlarmProps,
+    AutoScaling,
+    EventSourceProps,
+    FailureBucketProps,
+    FunctionProps,
+    InvalidSettingsError,
+    NetworkProps,
+    TableProps,
+    field_names,
+    removal_policy,
 )
 
+DEFAULT_STAGE: Final = "dev"
 _STAGE_NAME = re.compile(r"^[a-z][a-z0-9-]{0,19}$")
-_TABLE_NAME = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
-# Service limits the settings must stay inside (DynamoDB, Lambda, event source mappings).
-_MAX_PROVISIONED_CAPACITY = 40_000
-_MAX_STREAM_BATCH_SIZE = 10_000
-_MAX_BATCHING_WINDOW_SECONDS = 300
-_MAX_RETRY_ATTEMPTS = 10_000
-_MIN_RECORD_AGE_SECONDS = 60
-_MAX_RECORD_AGE_SECONDS = 604_800
-_MIN_MEMORY_MB, _MAX_MEMORY_MB = 128, 10_240
-_MAX_TIMEOUT_SECONDS = 900
-_MIN_TARGET_UTILIZATION, _MAX_TARGET_UTILIZATION = 20, 90
-
-
-class InvalidSettingsError(ValueError):
-    """A stage's settings break a rule; the message names every offending field."""
+# The units in the order the stack builds them (and the settings table lists them).
+UNITS: Final = ("table", "network", "event_source", "function", "failure_bucket", "alarms")
 
 
 class UnknownStageError(ValueError):
     """No stage has this name; the message lists the valid ones."""
 
 
-def _check_range(
-    errors: list[str], owner: str, field: str, value: int, bounds: tuple[int, int]
-) -> None:
-    low, high = bounds
-    if isinstance(value, bool) or not isinstance(value, int):
-        errors.append(f"{owner}.{field} must be an integer, got {value!r}")
-    elif not low <= value <= high:
-        errors.append(f"{owner}.{field} must be between {low} and {high}, got {value}")
-
-
-@dataclass(frozen=True, kw_only=True)
-class AutoScaling:
-    """Target-tracking bounds, applied to the table's and the GSI's read and write capacity."""
-
-    min_read_capacity: int
-    max_read_capacity: int
-    min_write_capacity: int
-    max_write_capacity: int
-    target_utilization_percent: int
-
-    def __post_init__(self) -> None:
-        errors = self.errors()
-        if errors:
-            raise InvalidSettingsError("; ".join(errors))
-
-    def errors(self, owner: str = "AutoScaling") -> list[str]:
-        errors: list[str] = []
-        for kind in ("read", "write"):
-            low_field, high_field = f"min_{kind}_capacity", f"max_{kind}_capacity"
-            low, high = getattr(self, low_field), getattr(self, high_field)
-            _check_range(errors, owner, low_field, low, (1, _MAX_PROVISIONED_CAPACITY))
-            _check_range(errors, owner, high_field, high, (1, _MAX_PROVISIONED_CAPACITY))
-            if isinstance(low, int) and isinstance(high, int) and low > high:
-                errors.append(f"{owner}.{low_field} ({low}) must not exceed {high_field} ({high})")
-        _check_range(
-            errors,
-            owner,
-            "target_utilization_percent",
-            self.target_utilization_percent,
-            (_MIN_TARGET_UTILIZATION, _MAX_TARGET_UTILIZATION),
-        )
-        return errors
-
-
 @dataclass(frozen=True, kw_only=True)
 class StageSettings:
-    """Everything that differs between stages. Construction fails on any invalid value."""
+    """Everything that differs between stages, grouped by the unit it configures."""
 
     name: str
     description: str
-    table_name: str = schema.TABLE_NAME_DEFAULT
-    # Provisioned throughput (the course's table is PROVISIONED 5/5).
-    read_capacity: int
-    write_capacity: int
-    gsi_read_capacity: int
-    gsi_write_capacity: int
-    autoscaling: AutoScaling | None = None
-    # Data protection.
-    point_in_time_recovery: bool
-    deletion_protection: bool
+    # Stage-wide: prod keeps its table, logs and failure records when the stack goes.
     retain_data: bool
-    log_retention_days: int
-    # Event source mapping from the table's stream.
-    batch_size: int
-    max_batching_window_seconds: int
-    starting_position: lambda_.StartingPosition
-    retry_attempts: int
-    max_record_age_seconds: int
-    # Stream processor function.
-    processor_memory_mb: int
-    processor_timeout_seconds: int
-    # Alarm thresholds.
-    iterator_age_alarm_seconds: int
-    errors_alarm_threshold: int
-    throttles_alarm_threshold: int
-    failure_queue_alarm_threshold: int
+    table: TableProps
+    network: NetworkProps
+    event_source: EventSourceProps
+    function: FunctionProps
+    failure_bucket: FailureBucketProps
+    alarms: AlarmProps
 
     def __post_init__(self) -> None:
         errors = self.errors()
@@ -155,170 +65,155 @@ class StageSettings:
             )
 
     def errors(self) -> list[str]:
-        """Every rule this instance breaks, each naming its field."""
-        owner = "StageSettings"
+        """Rules that span units (each unit validated itself on construction)."""
         errors: list[str] = []
         if not isinstance(self.name, str) or not _STAGE_NAME.match(self.name):
             errors.append(
-                f"{owner}.name must be lower-case letters, digits and '-' (at most 20, "
+                "StageSettings.name must be lower-case letters, digits and '-' (at most 20, "
                 f"starting with a letter), got {self.name!r}"
             )
-        if not isinstance(self.table_name, str) or not _TABLE_NAME.match(self.table_name):
+        if not isinstance(self.retain_data, bool):
+            errors.append(f"StageSettings.retain_data must be a bool, got {self.retain_data!r}")
+        # Lag must page someone before the mapping starts giving records up for age.
+        if self.alarms.iterator_age_seconds >= self.event_source.max_record_age_seconds:
             errors.append(
-                f"{owner}.table_name must be 3-255 characters of A-Z a-z 0-9 _ . -, "
-                f"got {self.table_name!r}"
+                f"alarms.iterator_age_seconds ({self.alarms.iterator_age_seconds}) must be below "
+                f"event_source.max_record_age_seconds ({self.event_source.max_record_age_seconds})"
             )
-        for field in ("read_capacity", "write_capacity", "gsi_read_capacity", "gsi_write_capacity"):
-            _check_range(errors, owner, field, getattr(self, field), (1, _MAX_PROVISIONED_CAPACITY))
-        if self.autoscaling is not None:
-            errors.extend(self._autoscaling_errors(owner, self.autoscaling))
-        if self.log_retention_days not in LOG_RETENTION_DAYS:
-            allowed = ", ".join(str(days) for days in LOG_RETENTION_DAYS)
-            errors.append(
-                f"{owner}.log_retention_days must be a CloudWatch Logs retention ({allowed}), "
-                f"got {self.log_retention_days!r}"
-            )
-        for flag in ("point_in_time_recovery", "deletion_protection", "retain_data"):
-            if not isinstance(getattr(self, flag), bool):
-                errors.append(f"{owner}.{flag} must be a bool, got {getattr(self, flag)!r}")
-        _check_range(errors, owner, "batch_size", self.batch_size, (1, _MAX_STREAM_BATCH_SIZE))
-        _check_range(
-            errors,
-            owner,
-            "max_batching_window_seconds",
-            self.max_batching_window_seconds,
-            (0, _MAX_BATCHING_WINDOW_SECONDS),
-        )
-        if self.starting_position not in (
-            lambda_.StartingPosition.LATEST,
-            lambda_.StartingPosition.TRIM_HORIZON,
-        ):
-            errors.append(
-                f"{owner}.starting_position must be LATEST or TRIM_HORIZON for a DynamoDB "
-                f"stream, got {self.starting_position!r}"
-            )
-        # Bounded on purpose: -1 (infinite) would let one poison record block its shard.
-        _check_range(errors, owner, "retry_attempts", self.retry_attempts, (0, _MAX_RETRY_ATTEMPTS))
-        _check_range(
-            errors,
-            owner,
-            "max_record_age_seconds",
-            self.max_record_age_seconds,
-            (_MIN_RECORD_AGE_SECONDS, _MAX_RECORD_AGE_SECONDS),
-        )
-        _check_range(
-            errors,
-            owner,
-            "processor_memory_mb",
-            self.processor_memory_mb,
-            (_MIN_MEMORY_MB, _MAX_MEMORY_MB),
-        )
-        _check_range(
-            errors,
-            owner,
-            "processor_timeout_seconds",
-            self.processor_timeout_seconds,
-            (1, _MAX_TIMEOUT_SECONDS),
-        )
-        for field in (
-            "iterator_age_alarm_seconds",
-            "errors_alarm_threshold",
-            "throttles_alarm_threshold",
-            "failure_queue_alarm_threshold",
-        ):
-            _check_range(errors, owner, field, getattr(self, field), (1, 10**9))
         return errors
 
-    def _autoscaling_errors(self, owner: str, scaling: AutoScaling) -> list[str]:
-        errors = scaling.errors(f"{owner}.autoscaling")
-        # The provisioned values are the starting point; they must sit inside the bounds.
-        pairs = (
-            ("read_capacity", "read"),
-            ("gsi_read_capacity", "read"),
-            ("write_capacity", "write"),
-            ("gsi_write_capacity", "write"),
-        )
-        for field, kind in pairs:
-            value = getattr(self, field)
-            low = getattr(scaling, f"min_{kind}_capacity")
-            high = getattr(scaling, f"max_{kind}_capacity")
-            if isinstance(value, int) and not low <= value <= high:
-                errors.append(
-                    f"{owner}.{field} ({value}) must lie within autoscaling "
-                    f"min_{kind}_capacity..max_{kind}_capacity ({low}..{high})"
-                )
-        return errors
+    @property
+    def removal_policy(self) -> cdk.RemovalPolicy:
+        """The one removal policy of the stage's data: table, log group, failure bucket."""
+        return removal_policy(retain=self.retain_data)
 
+
+# Alarm defaults shared by the stages; prod tightens what its users would notice first.
+_ALARMS = AlarmProps(
+    # One-minute periods: Lambda and DynamoDB publish these metrics every minute.
+    period_seconds=60,
+    # Conversation lists fall behind when the mapping lags; a burst can lag for a minute or two,
+    # so it takes 3 bad minutes out of 5.
+    iterator_age_seconds=300,
+    iterator_age_datapoints=3,
+    iterator_age_evaluation_periods=5,
+    # Each of these is already a failure someone must look at: the first one alarms.
+    function_errors=1,
+    function_throttles=1,
+    failure_destination_events=1,
+    dropped_events=1,
+    # A throttled GSI write throttles the table write behind it; the SDK retries, so one event
+    # is not lost data, but any throttling means the capacity is wrong for the traffic.
+    table_throttle_events=1,
+    table_system_errors=1,
+    # Without auto scaling, 80% of provisioned for 5 minutes leaves time to raise capacity
+    # before requests are throttled (burst capacity covers short peaks).
+    consumed_capacity_percent=80,
+    consumed_capacity_evaluation_periods=5,
+)
 
 DEV: Final = StageSettings(
     name="dev",
     description="development: the course's 5/5 table, destroyable, short log retention",
-    read_capacity=5,
-    write_capacity=5,
-    gsi_read_capacity=5,
-    gsi_write_capacity=5,
-    point_in_time_recovery=False,
-    deletion_protection=False,
     retain_data=False,
-    log_retention_days=14,
-    batch_size=25,
-    max_batching_window_seconds=1,
-    starting_position=lambda_.StartingPosition.LATEST,
-    retry_attempts=3,
-    max_record_age_seconds=3_600,
-    processor_memory_mb=256,
-    processor_timeout_seconds=30,
-    iterator_age_alarm_seconds=300,
-    errors_alarm_threshold=1,
-    throttles_alarm_threshold=1,
-    failure_queue_alarm_threshold=1,
+    table=TableProps(
+        # Not the course's name: dev and prod can share an account (prod keeps the course's).
+        table_name=f"{schema.TABLE_NAME_DEFAULT}-dev",
+        read_capacity=5,
+        write_capacity=5,
+        gsi_read_capacity=5,
+        gsi_write_capacity=5,
+        point_in_time_recovery=False,
+        deletion_protection=False,
+    ),
+    network=NetworkProps(availability_zones=2),
+    event_source=EventSourceProps(
+        batch_size=25,
+        max_batching_window_seconds=1,
+        starting_position=lambda_.StartingPosition.LATEST,
+        retry_attempts=3,
+        # An hour: a developer notices a stuck shard within it; then the records go to S3.
+        max_record_age_seconds=3_600,
+    ),
+    function=FunctionProps(
+        # 256 MB: the work is a few small DynamoDB calls per conversation, but Lambda gives CPU
+        # in proportion to memory (1,769 MB = one vCPU) and the cold start is mostly importing
+        # boto3; the figure per stage is to come from `make bench` (issue 11).
+        memory_mb=256,
+        # 30 s: a full batch is a few hundred single-digit-ms calls, so this is headroom for
+        # throttling retries, not for work; the handler works against this deadline and a
+        # stuck batch is retried and bisected instead.
+        timeout_seconds=30,
+        log_retention_days=14,
+    ),
+    # A week: long enough to replay after a weekend, short enough for development data.
+    failure_bucket=FailureBucketProps(expiration_days=7),
+    alarms=_ALARMS,
 )
 
 PROD: Final = StageSettings(
     name="prod",
     description="production: retained, deletion-protected, PITR on, auto-scaled capacity",
-    read_capacity=5,
-    write_capacity=5,
-    gsi_read_capacity=5,
-    gsi_write_capacity=5,
-    autoscaling=AutoScaling(
-        min_read_capacity=5,
-        max_read_capacity=100,
-        min_write_capacity=5,
-        max_write_capacity=100,
-        target_utilization_percent=70,
-    ),
-    point_in_time_recovery=True,
-    deletion_protection=True,
     retain_data=True,
-    log_retention_days=90,
-    batch_size=100,
-    max_batching_window_seconds=1,
-    # TRIM_HORIZON: a newly created mapping also processes the last 24 hours still in the stream.
-    starting_position=lambda_.StartingPosition.TRIM_HORIZON,
-    retry_attempts=5,
-    max_record_age_seconds=86_400,
-    processor_memory_mb=256,
-    processor_timeout_seconds=30,
-    iterator_age_alarm_seconds=60,
-    errors_alarm_threshold=1,
-    throttles_alarm_threshold=1,
-    failure_queue_alarm_threshold=1,
+    table=TableProps(
+        table_name=schema.TABLE_NAME_DEFAULT,
+        read_capacity=5,
+        write_capacity=5,
+        gsi_read_capacity=5,
+        gsi_write_capacity=5,
+        autoscaling=AutoScaling(
+            min_read_capacity=5,
+            max_read_capacity=100,
+            min_write_capacity=5,
+            max_write_capacity=100,
+            target_utilization_percent=70,
+        ),
+        point_in_time_recovery=True,
+        deletion_protection=True,
+    ),
+    network=NetworkProps(availability_zones=2),
+    event_source=EventSourceProps(
+        batch_size=100,
+        max_batching_window_seconds=1,
+        # TRIM_HORIZON: a newly created mapping also processes the last 24 hours in the stream.
+        starting_position=lambda_.StartingPosition.TRIM_HORIZON,
+        retry_attempts=5,
+        # 6 hours, a quarter of the stream's 24 h retention: the iterator-age alarm has paged
+        # long before, and what is still stuck goes to the failure bucket whole, while the
+        # stream still holds it, instead of being trimmed unseen.
+        max_record_age_seconds=21_600,
+    ),
+    function=FunctionProps(
+        # As dev until `make bench` states the msg/s each memory size sustains (issue 11).
+        memory_mb=256,
+        timeout_seconds=30,
+        log_retention_days=90,
+    ),
+    # 30 days: time to notice, investigate and replay; PITR covers the table itself.
+    failure_bucket=FailureBucketProps(expiration_days=30),
+    # Users notice a stale conversation list within a minute: page on sustained lag sooner.
+    alarms=dataclasses.replace(_ALARMS, iterator_age_seconds=60),
 )
 
 # Deployed by the real `cdk deploy` into the embedded cloud (moto): dev's table and function (no
 # custom resources in any stage), with small immediate batches so a local test sees each message
-# processed at once, and the whole stream read from its start.
+# processed at once, and the whole stream read from its start. The course's table name: the ddb
+# tools' default.
 LOCAL: Final = dataclasses.replace(
     DEV,
     name="local",
     description="embedded local cloud: destroyable, smallest batches, shortest retention",
-    log_retention_days=1,
-    batch_size=10,
-    max_batching_window_seconds=0,
-    starting_position=lambda_.StartingPosition.TRIM_HORIZON,
-    retry_attempts=2,
-    max_record_age_seconds=600,
+    table=dataclasses.replace(DEV.table, table_name=schema.TABLE_NAME_DEFAULT),
+    event_source=dataclasses.replace(
+        DEV.event_source,
+        batch_size=10,
+        max_batching_window_seconds=0,
+        starting_position=lambda_.StartingPosition.TRIM_HORIZON,
+        retry_attempts=2,
+        max_record_age_seconds=600,
+    ),
+    function=dataclasses.replace(DEV.function, log_retention_days=1),
+    failure_bucket=FailureBucketProps(expiration_days=1),
 )
 
 STAGES: Final[Mapping[str, StageSettings]] = MappingProxyType(
@@ -335,9 +230,13 @@ def stage_settings(name: str) -> StageSettings:
         raise UnknownStageError(f"unknown stage {name!r}; valid stages: {valid}") from None
 
 
-def settings_fields() -> tuple[str, ...]:
-    """Field names of StageSettings in declaration order (the docs table's rows)."""
-    return tuple(field.name for field in fields(StageSettings))
+def settings_rows(settings: StageSettings) -> Iterator[tuple[str, object]]:
+    """(row name, value) per setting, grouped by unit: `retain_data`, `table.read_capacity`..."""
+    yield "retain_data", settings.retain_data
+    for unit in UNITS:
+        props = getattr(settings, unit)
+        for field in field_names(type(props)):
+            yield f"{unit}.{field}", getattr(props, field)
 
 
 def _render_value(value: object) -> str:
@@ -353,22 +252,23 @@ def _render_value(value: object) -> str:
         return "yes" if value else "no"
     if isinstance(value, lambda_.StartingPosition):
         return value.name
+    if isinstance(value, tuple):
+        return ", ".join(str(item) for item in value) or "none"
     return str(value)
 
 
 def render_settings_table(stages: Mapping[str, StageSettings] = STAGES) -> str:
-    """The stage settings as a Markdown table (one row per field), as docs/infrastructure.md
-    shows it; `python -m stacks.settings` prints it."""
+    """The stage settings as a Markdown table (one row per setting, grouped by unit), as README
+    and docs/infrastructure.md show it; `python -m stacks.settings` prints it."""
     names = list(stages)
+    columns = [list(settings_rows(stages[name])) for name in names]
     lines = [
         "| setting | " + " | ".join(f"`{name}`" for name in names) + " |",
         "|---|" + "---|" * len(names),
     ]
-    for field in settings_fields():
-        if field in ("name", "description"):
-            continue
-        cells = (_render_value(getattr(stages[name], field)) for name in names)
-        lines.append(f"| `{field}` | " + " | ".join(cells) + " |")
+    for index, (row, _) in enumerate(columns[0]):
+        cells = (_render_value(column[index][1]) for column in columns)
+        lines.append(f"| `{row}` | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 

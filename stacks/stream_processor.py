@@ -1,4 +1,4 @@
-"""The stream processor: its function, role, log group, event source mapping and failure queue."""
+"""The stream processor: its function, role, log group and event source mapping."""
 
 from __future__ import annotations
 
@@ -13,12 +13,12 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
-from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from cruddur_messages import schema
 from stacks.nag import acknowledge
-from stacks.settings import LOG_RETENTION_DAYS, StageSettings
+from stacks.props import LOG_RETENTION_DAYS, EventSourceProps, FunctionProps
 
 # The asset root holds the runtime packages only (cruddur_messages, stream_processor).
 LAMBDA_SRC: Final = Path(__file__).resolve().parent.parent / "lambda_src"
@@ -59,7 +59,14 @@ STREAM_READ_ACTIONS: Final = (
 # The processor replaces a group row by putting the new row and deleting the old one.
 GROUP_ROW_WRITE_ACTIONS: Final = ("dynamodb:PutItem", "dynamodb:DeleteItem")
 GROUP_ROW_LEADING_KEYS: Final = f"{schema.GROUP_PREFIX}*"
-FAILURE_QUEUE_RETENTION: Final = cdk.Duration.days(14)  # the SQS maximum
+# What Lambda needs for an S3 on-failure destination, no more: s3:PutObject and s3:ListBucket
+# (Lambda developer guide, "Retain discarded records for a DynamoDB event source in Lambda",
+# services-dynamodb-errors.html).
+FAILURE_BUCKET_ACTIONS: Final = ("s3:PutObject", "s3:ListBucket")
+# 1, explicitly: at higher factors Lambda processes a shard's batches concurrently and keeps
+# order per item (partition key) only, not per conversation: a conversation's messages are
+# separate items, and its group rows would be written from two batches at once.
+PARALLELIZATION_FACTOR: Final = 1
 
 
 def message_insert_filter() -> dict[str, str]:
@@ -70,17 +77,17 @@ def message_insert_filter() -> dict[str, str]:
 
 
 @jsii.implements(lambda_.IEventSourceDlq)
-class _OnFailureQueue:
-    """On-failure destination without the L2 SqsDlq's grant (which adds GetQueueAttributes and
-    GetQueueUrl): the role already holds the one action needed, sqs:SendMessage."""
+class _OnFailureBucket:
+    """On-failure destination without S3OnFailureDestination's grantReadWrite (a separate policy
+    with s3:GetObject*, DeleteObject*...): the role already holds the two documented actions."""
 
-    def __init__(self, queue: sqs.IQueue) -> None:
-        self._queue = queue
+    def __init__(self, bucket: s3.IBucket) -> None:
+        self._bucket = bucket
 
     def bind(
         self, target: lambda_.IEventSourceMapping, target_handler: lambda_.IFunction
     ) -> lambda_.DlqDestinationConfig:
-        return lambda_.DlqDestinationConfig(destination=self._queue.queue_arn)
+        return lambda_.DlqDestinationConfig(destination=self._bucket.bucket_arn)
 
 
 class StreamProcessor(Construct):
@@ -91,7 +98,10 @@ class StreamProcessor(Construct):
         scope: Construct,
         id_: str,
         *,
-        settings: StageSettings,
+        event_source: EventSourceProps,
+        function: FunctionProps,
+        removal_policy: cdk.RemovalPolicy,
+        failure_bucket: s3.IBucket,
         table: dynamodb.ITable,
         index_arn: str,
         vpc: ec2.IVpc,
@@ -100,25 +110,13 @@ class StreamProcessor(Construct):
         super().__init__(scope, id_)
         if table.table_stream_arn is None:
             raise ValueError("the stream processor needs a table with a stream")
-        removal_policy = (
-            cdk.RemovalPolicy.RETAIN if settings.retain_data else cdk.RemovalPolicy.DESTROY
-        )
+        self.failure_bucket = failure_bucket
 
         # Explicit, so retention is a stage setting and no custom resource sets it.
         self.log_group = logs.LogGroup(
             self,
             "LogGroup",
-            retention=LOG_RETENTION_DAYS[settings.log_retention_days],
-            removal_policy=removal_policy,
-        )
-        self.failure_queue = sqs.Queue(
-            self,
-            "FailureQueue",
-            # SSE-SQS, not KMS: Lambda delivers failure records with the role's sqs:SendMessage
-            # alone; a KMS key would also need kms:GenerateDataKey in the role (and cost).
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=FAILURE_QUEUE_RETENTION,
+            retention=LOG_RETENTION_DAYS[function.log_retention_days],
             removal_policy=removal_policy,
         )
         self.security_group = ec2.SecurityGroup(
@@ -157,13 +155,9 @@ class StreamProcessor(Construct):
             vpc=vpc,
             vpc_subnets=subnets,
             security_groups=[self.security_group],
-            # 256 MB: the work is a few small DynamoDB calls per conversation, but Lambda gives
-            # CPU in proportion to memory, and the cold start is dominated by importing boto3;
-            # twice the minimum buys a faster cold start for little cost per invocation.
-            memory_size=settings.processor_memory_mb,
-            # 30 s: a full batch is a few hundred single-digit-ms calls, so this is headroom for
-            # throttling retries, not for work; a stuck batch is retried and bisected instead.
-            timeout=cdk.Duration.seconds(settings.processor_timeout_seconds),
+            # Why these values: next to them in stacks/settings.py.
+            memory_size=function.memory_mb,
+            timeout=cdk.Duration.seconds(function.timeout_seconds),
             environment={
                 schema.TABLE_NAME_ENV: table.table_name,
                 schema.GSI_NAME_ENV: schema.GSI_NAME,
@@ -178,15 +172,19 @@ class StreamProcessor(Construct):
             "EventSourceMapping",
             target=self.function,
             event_source_arn=table.table_stream_arn,
-            starting_position=settings.starting_position,
-            batch_size=settings.batch_size,
-            max_batching_window=cdk.Duration.seconds(settings.max_batching_window_seconds),
+            starting_position=event_source.starting_position,
+            batch_size=event_source.batch_size,
+            max_batching_window=cdk.Duration.seconds(event_source.max_batching_window_seconds),
+            parallelization_factor=PARALLELIZATION_FACTOR,
             filters=[message_insert_filter()],
             report_batch_item_failures=True,
             bisect_batch_on_error=True,
-            retry_attempts=settings.retry_attempts,
-            max_record_age=cdk.Duration.seconds(settings.max_record_age_seconds),
-            on_failure=_OnFailureQueue(self.failure_queue),
+            retry_attempts=event_source.retry_attempts,
+            max_record_age=cdk.Duration.seconds(event_source.max_record_age_seconds),
+            on_failure=_OnFailureBucket(failure_bucket),
+            # PolledEventCount, FilteredOutEventCount, FailedInvokeEventCount, DroppedEventCount,
+            # OnFailureDestinationDeliveredEventCount...: what the alarms and dashboard watch.
+            metrics_config=lambda_.MetricsConfig(metrics=[lambda_.MetricType.EVENT_COUNT]),
         )
         self._acknowledge_findings()
 
@@ -194,23 +192,28 @@ class StreamProcessor(Construct):
         star_reason = (
             'Resource "*" only where AWS requires it: dynamodb:ListStreams and the VPC ENI '
             "actions (ec2:CreateNetworkInterface, Describe*...) have no resource-level "
-            "permissions. Every other statement names its table, index, stream, log group or queue."
+            "permissions. Every other statement names its table, index, stream, log group or "
+            "bucket."
         )
         acknowledge(self.role, "AwsSolutions::AwsSolutions-IAM5[Resource::*]", star_reason)
         acknowledge(self.role, "Serverless::Serverless-LambdaStarPermissions", star_reason)
-        dlq_reason = (
-            "This queue is itself the dead-letter destination: the event source mapping's "
-            "on-failure destination for records the processor gave up on. A queue behind it "
-            "would only move the same messages again."
+        stack = cdk.Stack.of(self)
+        bucket_resource = self.failure_bucket.node.default_child
+        assert isinstance(bucket_resource, cdk.CfnElement)
+        bucket_id = stack.resolve(stack.get_logical_id(bucket_resource))
+        acknowledge(
+            self.role,
+            f"AwsSolutions::AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/*]",
+            "s3:PutObject on the failure bucket's objects: Lambda names each failure record "
+            "itself (aws/lambda/<mapping UUID>/<shard>/<date>/...), so no narrower ARN exists; "
+            "the bucket is this stack's own, and s3:ResourceAccount pins it to this account.",
         )
-        acknowledge(self.failure_queue, "AwsSolutions::AwsSolutions-SQS3", dlq_reason)
-        acknowledge(self.failure_queue, "Serverless::Serverless-SQSRedrivePolicy", dlq_reason)
         acknowledge(
             self.function,
             "Serverless::Serverless-LambdaDLQ",
             "A function DLQ applies to asynchronous invocations only; the event source mapping "
             "invokes this function synchronously, and its on-failure destination (the failure "
-            "queue) keeps the records that could not be processed.",
+            "bucket) keeps the records that could not be processed, whole.",
         )
         acknowledge(
             self.function,
@@ -251,8 +254,14 @@ class StreamProcessor(Construct):
                 sid="VpcNetworkInterfaces", actions=list(ENI_ACTIONS), resources=["*"]
             ),
             iam.PolicyStatement(
-                sid="SendFailuresToQueue",
-                actions=["sqs:SendMessage"],
-                resources=[self.failure_queue.queue_arn],
+                sid="WriteFailureRecords",
+                actions=list(FAILURE_BUCKET_ACTIONS),
+                resources=[
+                    self.failure_bucket.bucket_arn,
+                    self.failure_bucket.arn_for_objects("*"),
+                ],
+                # As the guide advises: never a bucket of another account, should this one be
+                # deleted and its name taken.
+                conditions={"StringEquals": {"s3:ResourceAccount": cdk.Aws.ACCOUNT_ID}},
             ),
         ]

@@ -8,7 +8,7 @@ from constructs import Construct
 
 from cruddur_messages import schema
 from stacks.nag import acknowledge
-from stacks.settings import StageSettings
+from stacks.props import AutoScaling, TableProps
 
 _ATTRIBUTE_TYPES = {
     "S": dynamodb.AttributeType.STRING,
@@ -24,36 +24,41 @@ def _attribute(name: str) -> dynamodb.Attribute:
 class MessagesTable(Construct):
     """The table, its GSI and (where the stage asks) target-tracking auto scaling."""
 
-    def __init__(self, scope: Construct, id_: str, *, settings: StageSettings) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        props: TableProps,
+        removal_policy: cdk.RemovalPolicy,
+    ) -> None:
         super().__init__(scope, id_)
         self.table = dynamodb.Table(
             self,
             "Resource",
-            table_name=settings.table_name,
+            table_name=props.table_name,
             partition_key=_attribute(schema.PARTITION_KEY),
             sort_key=_attribute(schema.SORT_KEY),
             billing_mode=dynamodb.BillingMode.PROVISIONED,
-            read_capacity=settings.read_capacity,
-            write_capacity=settings.write_capacity,
+            read_capacity=props.read_capacity,
+            write_capacity=props.write_capacity,
             # NEW_IMAGE: the processor needs only the inserted message, never the old item.
             stream=dynamodb.StreamViewType.NEW_IMAGE,
             # The AWS-managed key (aws/dynamodb): KMS-logged, and usable through DynamoDB by any
             # principal DynamoDB authorizes, so the role needs no kms: actions for items or stream.
             encryption=dynamodb.TableEncryption.AWS_MANAGED,
             point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
-                point_in_time_recovery_enabled=settings.point_in_time_recovery
+                point_in_time_recovery_enabled=props.point_in_time_recovery
             ),
-            deletion_protection=settings.deletion_protection,
-            removal_policy=(
-                cdk.RemovalPolicy.RETAIN if settings.retain_data else cdk.RemovalPolicy.DESTROY
-            ),
+            deletion_protection=props.deletion_protection,
+            removal_policy=removal_policy,
         )
-        if not settings.point_in_time_recovery:
+        if not props.point_in_time_recovery:
             acknowledge(
                 self.table,
                 "AwsSolutions::AwsSolutions-DDB3",
-                f"Stage {settings.name} holds disposable development data and is destroyed with "
-                "its stack; prod enables point-in-time recovery.",
+                "This stage holds disposable development data and is destroyed with its stack; "
+                "prod enables point-in-time recovery.",
             )
         self.table.add_global_secondary_index(
             index_name=schema.GSI_NAME,
@@ -64,15 +69,13 @@ class MessagesTable(Construct):
             # second read of the base table (see schema.GSI_NON_KEY_ATTRIBUTES).
             projection_type=dynamodb.ProjectionType.INCLUDE,
             non_key_attributes=list(schema.GSI_NON_KEY_ATTRIBUTES),
-            read_capacity=settings.gsi_read_capacity,
-            write_capacity=settings.gsi_write_capacity,
+            read_capacity=props.gsi_read_capacity,
+            write_capacity=props.gsi_write_capacity,
         )
-        if settings.autoscaling is not None:
-            self._add_autoscaling(settings)
+        if props.autoscaling is not None:
+            self._add_autoscaling(props.autoscaling)
 
-    def _add_autoscaling(self, settings: StageSettings) -> None:
-        scaling = settings.autoscaling
-        assert scaling is not None
+    def _add_autoscaling(self, scaling: AutoScaling) -> None:
         target = scaling.target_utilization_percent
         self.table.auto_scale_read_capacity(
             min_capacity=scaling.min_read_capacity, max_capacity=scaling.max_read_capacity

@@ -1,4 +1,4 @@
-"""The event source mapping from the table's stream, and its failure queue."""
+"""The event source mapping from the table's stream, its failure bucket and metrics."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 from aws_cdk.assertions import Match
 
 from cruddur_messages import schema
+from stacks.props import MAX_RECORD_AGE_LIMIT_SECONDS
 
 from .conftest import Synthesized
 
@@ -39,7 +40,7 @@ def test_only_inserts_of_message_items_invoke_the_function(stage: Synthesized) -
 
 def test_batching_follows_the_stage(stage: Synthesized) -> None:
     """Starting position, batch size and batching window are stage settings."""
-    settings = stage.settings
+    settings = stage.settings.event_source
     stage.template.has_resource_properties(
         "AWS::Lambda::EventSourceMapping",
         {
@@ -65,44 +66,34 @@ def test_failing_batches_are_bisected(stage: Synthesized) -> None:
 
 
 def test_retries_and_record_age_are_bounded(stage: Synthesized) -> None:
-    """Retry attempts and maximum record age come from the stage, never infinite (-1)."""
+    """Retry attempts and maximum record age come from the stage, never infinite (-1), and a
+    record is given up well inside the stream's 24 h retention."""
     props = _mapping(stage)
-    assert props["MaximumRetryAttempts"] == stage.settings.retry_attempts >= 0
-    assert props["MaximumRecordAgeInSeconds"] == stage.settings.max_record_age_seconds >= 60
+    settings = stage.settings.event_source
+    assert props["MaximumRetryAttempts"] == settings.retry_attempts >= 0
+    assert props["MaximumRecordAgeInSeconds"] == settings.max_record_age_seconds >= 60
+    assert props["MaximumRecordAgeInSeconds"] <= MAX_RECORD_AGE_LIMIT_SECONDS == 43_200
 
 
-def test_failures_go_to_the_failure_queue(stage: Synthesized) -> None:
-    """The on-failure destination is the stack's SQS queue."""
-    queue_id, _ = stage.only("AWS::SQS::Queue")
-    destination = _mapping(stage)["DestinationConfig"]["OnFailure"]["Destination"]
-    assert destination == {"Fn::GetAtt": [queue_id, "Arn"]}
+def test_parallelization_factor_is_one(stage: Synthesized) -> None:
+    """ParallelizationFactor is set, to 1, in every stage: at higher factors Lambda keeps order
+    per item only, and a conversation's messages are separate items."""
+    assert _mapping(stage)["ParallelizationFactor"] == 1
 
 
-def test_failure_queue_is_encrypted_and_keeps_messages_longest(stage: Synthesized) -> None:
-    """SSE with SQS-managed keys (no KMS key the role would need rights on) and 14 days'
-    retention, SQS's maximum."""
-    stage.template.has_resource_properties(
-        "AWS::SQS::Queue",
-        {
-            "SqsManagedSseEnabled": True,
-            "KmsMasterKeyId": Match.absent(),
-            "MessageRetentionPeriod": 14 * 24 * 3600,
-        },
-    )
+def test_event_count_metrics_are_enabled(stage: Synthesized) -> None:
+    """MetricsConfig EventCount: the mapping publishes the event counts the alarms watch."""
+    assert _mapping(stage)["MetricsConfig"] == {"Metrics": ["EventCount"]}
 
 
-def test_failure_queue_enforces_ssl(stage: Synthesized) -> None:
-    """The queue policy denies every request made without TLS."""
-    queue_id, _ = stage.only("AWS::SQS::Queue")
-    _, policy = stage.only("AWS::SQS::QueuePolicy")
-    assert policy["Properties"]["Queues"] == [{"Ref": queue_id}]
-    (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
-    assert statement["Effect"] == "Deny"
-    assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+def test_failures_go_to_the_failure_bucket(stage: Synthesized) -> None:
+    """The on-failure destination is the stack's S3 bucket (the whole record, payload too)."""
+    bucket_id, _ = stage.only("AWS::S3::Bucket")
+    destination = _mapping(stage)["DestinationConfig"]
+    assert destination == {"OnFailure": {"Destination": {"Fn::GetAtt": [bucket_id, "Arn"]}}}
 
 
-def test_failure_queue_removal_follows_the_stage(stage: Synthesized) -> None:
-    """prod keeps the queue (and the records in it) when the stack goes; dev and local delete it."""
-    _, queue = stage.only("AWS::SQS::Queue")
-    policy = "Retain" if stage.settings.retain_data else "Delete"
-    assert (queue["DeletionPolicy"], queue["UpdateReplacePolicy"]) == (policy, policy)
+def test_no_queue_is_left(stage: Synthesized) -> None:
+    """The SQS failure queue is gone: nothing needs it any more."""
+    assert stage.resources("AWS::SQS::Queue") == {}
+    assert stage.resources("AWS::SQS::QueuePolicy") == {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from cruddur_messages import schema
-from stacks.stream_processor import ENI_ACTIONS
+from stacks.stream_processor import ENI_ACTIONS, FAILURE_BUCKET_ACTIONS
 
 from .conftest import Synthesized
 
@@ -54,7 +54,7 @@ def test_all_statements_allow(stage: Synthesized) -> None:
 
 def test_the_role_holds_exactly_the_expected_actions(stage: Synthesized) -> None:
     """Nothing beyond the processor's needs: index query, group-row writes, stream, logs, ENIs,
-    queue."""
+    failure bucket."""
     granted = set().union(*(_actions(statement) for statement in _statements(stage)))
     assert granted == {
         "dynamodb:Query",
@@ -66,7 +66,8 @@ def test_the_role_holds_exactly_the_expected_actions(stage: Synthesized) -> None
         "dynamodb:ListStreams",
         "logs:CreateLogStream",
         "logs:PutLogEvents",
-        "sqs:SendMessage",
+        "s3:PutObject",
+        "s3:ListBucket",
         *ENI_ACTIONS,
     }
 
@@ -121,9 +122,15 @@ def test_logs_are_written_to_its_own_log_group_only(stage: Synthesized) -> None:
     assert statement["Resource"] == {"Fn::GetAtt": [log_group_id, "Arn"]}
 
 
-def test_send_message_only_to_the_failure_queue(stage: Synthesized) -> None:
-    """sqs:SendMessage (for the on-failure destination) on the failure queue only."""
-    queue_id, _ = stage.only("AWS::SQS::Queue")
-    (statement,) = _granting(stage, "sqs:SendMessage")
-    assert _actions(statement) == {"sqs:SendMessage"}
-    assert statement["Resource"] == {"Fn::GetAtt": [queue_id, "Arn"]}
+def test_failure_bucket_actions_are_exactly_what_aws_documents(stage: Synthesized) -> None:
+    """s3:PutObject and s3:ListBucket (services-dynamodb-errors.html), on the failure bucket and
+    its objects only, and only while the bucket belongs to this account."""
+    bucket_id, _ = stage.only("AWS::S3::Bucket")
+    bucket_arn = {"Fn::GetAtt": [bucket_id, "Arn"]}
+    (statement,) = _granting(stage, "s3:PutObject")
+    assert FAILURE_BUCKET_ACTIONS == ("s3:PutObject", "s3:ListBucket")
+    assert _actions(statement) == set(FAILURE_BUCKET_ACTIONS)
+    assert statement["Resource"] == [bucket_arn, {"Fn::Join": ["", [bucket_arn, "/*"]]}]
+    assert statement["Condition"] == {
+        "StringEquals": {"s3:ResourceAccount": {"Ref": "AWS::AccountId"}}
+    }

@@ -8,16 +8,14 @@ import re
 import pytest
 
 from stacks.app import build_app
-from stacks.settings import (
-    DEV,
+from stacks.props import (
     LOG_RETENTION_DAYS,
-    PROD,
-    STAGES,
+    MAX_RECORD_AGE_LIMIT_SECONDS,
     AutoScaling,
     InvalidSettingsError,
-    UnknownStageError,
-    stage_settings,
+    removal_policy,
 )
+from stacks.settings import DEV, PROD, STAGES, UNITS, UnknownStageError, stage_settings
 
 
 def test_stages_are_dev_prod_and_local() -> None:
@@ -28,7 +26,7 @@ def test_stages_are_dev_prod_and_local() -> None:
 
 def test_dev_capacity_is_the_courses_five_and_five() -> None:
     """dev provisions 5 read and 5 write units, as the course's table does."""
-    assert (DEV.read_capacity, DEV.write_capacity) == (5, 5)
+    assert (DEV.table.read_capacity, DEV.table.write_capacity) == (5, 5)
 
 
 def test_unknown_stage_names_the_valid_stages() -> None:
@@ -46,19 +44,21 @@ def test_unknown_stage_from_context_fails_the_synth() -> None:
 def test_settings_are_frozen() -> None:
     """A stage's settings cannot be changed after construction."""
     with pytest.raises(dataclasses.FrozenInstanceError):
-        DEV.read_capacity = 1  # type: ignore[misc]
+        DEV.table.read_capacity = 1  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        DEV.table = PROD.table  # type: ignore[misc]
 
 
 def test_capacity_below_one_names_the_field() -> None:
     """Zero read capacity is rejected, and the error names read_capacity."""
-    with pytest.raises(InvalidSettingsError, match=r"StageSettings\.read_capacity"):
-        dataclasses.replace(DEV, read_capacity=0)
+    with pytest.raises(InvalidSettingsError, match=r"TableProps\.read_capacity"):
+        dataclasses.replace(DEV.table, read_capacity=0)
 
 
 def test_gsi_capacity_below_one_names_the_field() -> None:
     """The GSI's capacity is validated on its own field."""
-    with pytest.raises(InvalidSettingsError, match=r"StageSettings\.gsi_write_capacity"):
-        dataclasses.replace(DEV, gsi_write_capacity=-5)
+    with pytest.raises(InvalidSettingsError, match=r"TableProps\.gsi_write_capacity"):
+        dataclasses.replace(DEV.table, gsi_write_capacity=-5)
 
 
 def test_autoscaling_min_above_max_names_the_field() -> None:
@@ -75,37 +75,37 @@ def test_autoscaling_min_above_max_names_the_field() -> None:
 
 def test_autoscaling_target_outside_dynamodb_range_names_the_field() -> None:
     """Target utilization must be within DynamoDB's 20-90 percent."""
-    assert PROD.autoscaling is not None
+    assert PROD.table.autoscaling is not None
     with pytest.raises(InvalidSettingsError, match="target_utilization_percent"):
-        dataclasses.replace(PROD.autoscaling, target_utilization_percent=95)
+        dataclasses.replace(PROD.table.autoscaling, target_utilization_percent=95)
 
 
 def test_provisioned_capacity_outside_autoscaling_bounds_names_the_field() -> None:
     """The provisioned starting capacity must lie inside the autoscaling bounds."""
-    with pytest.raises(InvalidSettingsError, match=r"StageSettings\.read_capacity \(500\)"):
-        dataclasses.replace(PROD, read_capacity=500)
+    with pytest.raises(InvalidSettingsError, match=r"TableProps\.read_capacity \(500\)"):
+        dataclasses.replace(PROD.table, read_capacity=500)
 
 
 @pytest.mark.parametrize("days", [0, 2, 10, 4000])
 def test_retention_not_a_cloudwatch_value_names_the_field(days: int) -> None:
     """Only the retention periods CloudWatch Logs accepts are allowed."""
-    with pytest.raises(InvalidSettingsError, match=r"StageSettings\.log_retention_days"):
-        dataclasses.replace(DEV, log_retention_days=days)
+    with pytest.raises(InvalidSettingsError, match=r"FunctionProps\.log_retention_days"):
+        dataclasses.replace(DEV.function, log_retention_days=days)
 
 
 def test_retry_attempts_must_be_bounded() -> None:
     """-1 (retry forever) is rejected: one poison record would block its shard."""
-    with pytest.raises(InvalidSettingsError, match=r"StageSettings\.retry_attempts"):
-        dataclasses.replace(DEV, retry_attempts=-1)
+    with pytest.raises(InvalidSettingsError, match=r"EventSourceProps\.retry_attempts"):
+        dataclasses.replace(DEV.event_source, retry_attempts=-1)
 
 
 def test_every_error_is_reported_at_once() -> None:
     """Several bad fields produce one error that names each of them."""
     with pytest.raises(InvalidSettingsError) as raised:
-        dataclasses.replace(DEV, batch_size=0, processor_timeout_seconds=901, name="Dev!")
+        dataclasses.replace(DEV.event_source, batch_size=0, max_batching_window_seconds=301)
     message = str(raised.value)
-    for field in ("batch_size", "processor_timeout_seconds", "name"):
-        assert re.search(rf"StageSettings\.{field}\b", message), field
+    for field in ("batch_size", "max_batching_window_seconds"):
+        assert re.search(rf"EventSourceProps\.{field}\b", message), field
 
 
 def test_allowed_retentions_match_cloudwatch() -> None:
@@ -114,3 +114,70 @@ def test_allowed_retentions_match_cloudwatch() -> None:
 
     finite = {member for member in logs.RetentionDays if member is not logs.RetentionDays.INFINITE}
     assert set(LOG_RETENTION_DAYS.values()) == finite
+
+
+def test_stage_name_is_validated() -> None:
+    """A stage name outside lower-case letters, digits and '-' names the field."""
+    with pytest.raises(InvalidSettingsError, match=r"StageSettings\.name"):
+        dataclasses.replace(DEV, name="Dev!")
+
+
+@pytest.mark.parametrize("name", ["ab", "x" * 256, "has space", "semi;colon", "ümlaut"])
+def test_table_name_must_follow_dynamodbs_rule(name: str) -> None:
+    """3-255 characters of A-Z a-z 0-9 _ . - (DynamoDB's naming rule)."""
+    with pytest.raises(InvalidSettingsError, match=r"TableProps\.table_name"):
+        dataclasses.replace(DEV.table, table_name=name)
+
+
+def test_dev_and_prod_tables_can_share_an_account() -> None:
+    """Every stage that deploys to AWS names its table differently."""
+    assert DEV.table.table_name != PROD.table.table_name
+
+
+def test_record_age_stays_well_below_the_streams_retention() -> None:
+    """Every stage gives records up (to the failure bucket) by half the stream's 24 h at most,
+    and a longer age is rejected."""
+    assert MAX_RECORD_AGE_LIMIT_SECONDS == 86_400 // 2
+    for settings in STAGES.values():
+        assert settings.event_source.max_record_age_seconds <= MAX_RECORD_AGE_LIMIT_SECONDS
+    with pytest.raises(InvalidSettingsError, match=r"EventSourceProps\.max_record_age_seconds"):
+        dataclasses.replace(PROD.event_source, max_record_age_seconds=86_400)
+
+
+def test_lag_alarms_before_records_are_given_up() -> None:
+    """The iterator-age alarm threshold must lie below the mapping's maximum record age."""
+    with pytest.raises(InvalidSettingsError, match=r"alarms\.iterator_age_seconds"):
+        dataclasses.replace(DEV, alarms=dataclasses.replace(DEV.alarms, iterator_age_seconds=3_600))
+
+
+@pytest.mark.parametrize("period", [0, 45, 90, 86_460])
+def test_alarm_period_must_be_a_cloudwatch_period(period: int) -> None:
+    """10, 30 or a multiple of 60 seconds, at most a day."""
+    with pytest.raises(InvalidSettingsError, match=r"AlarmProps\.period_seconds"):
+        dataclasses.replace(DEV.alarms, period_seconds=period)
+
+
+def test_alarm_emails_are_validated() -> None:
+    """A malformed address in the stage's alarm e-mails names the field."""
+    with pytest.raises(InvalidSettingsError, match=r"AlarmProps\.emails"):
+        dataclasses.replace(DEV.alarms, emails=("ops@example.com", "not-an-address"))
+
+
+def test_removal_policy_is_one_helper_for_the_stage() -> None:
+    """The stage's data is retained exactly where retain_data says so."""
+    import aws_cdk as cdk
+
+    assert removal_policy(retain=True) is cdk.RemovalPolicy.RETAIN
+    assert removal_policy(retain=False) is cdk.RemovalPolicy.DESTROY
+    assert PROD.removal_policy is cdk.RemovalPolicy.RETAIN
+    assert DEV.removal_policy is cdk.RemovalPolicy.DESTROY
+
+
+def test_every_unit_has_its_own_frozen_props() -> None:
+    """Each unit's props is an instance of its own type, and cannot be changed."""
+    units = [getattr(DEV, unit) for unit in UNITS]
+    assert len({type(props) for props in units}) == len(UNITS)
+    for props in units:
+        field = dataclasses.fields(props)[0].name
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(props, field, None)

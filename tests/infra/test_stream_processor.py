@@ -65,8 +65,8 @@ def test_environment_names_table_and_index_from_the_schema(stage: Synthesized) -
 def test_memory_and_timeout_come_from_the_stage(stage: Synthesized) -> None:
     """Memory and timeout are stage settings."""
     props = _function(stage)
-    assert props["MemorySize"] == stage.settings.processor_memory_mb
-    assert props["Timeout"] == stage.settings.processor_timeout_seconds
+    assert props["MemorySize"] == stage.settings.function.memory_mb
+    assert props["Timeout"] == stage.settings.function.timeout_seconds
 
 
 def test_logs_go_as_json_to_its_explicit_log_group(stage: Synthesized) -> None:
@@ -83,7 +83,7 @@ def test_logs_go_as_json_to_its_explicit_log_group(stage: Synthesized) -> None:
 def test_log_group_retention_is_the_stage_setting(stage: Synthesized) -> None:
     """Retention and removal of the log group follow the stage."""
     _, log_group = stage.only("AWS::Logs::LogGroup")
-    assert log_group["Properties"]["RetentionInDays"] == stage.settings.log_retention_days
+    assert log_group["Properties"]["RetentionInDays"] == stage.settings.function.log_retention_days
     assert log_group["DeletionPolicy"] == ("Retain" if stage.settings.retain_data else "Delete")
 
 

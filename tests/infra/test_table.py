@@ -16,7 +16,7 @@ def _table(stage: Synthesized) -> dict[str, Any]:
 
 def test_keys_and_gsi_equal_the_schema_definition(stage: Synthesized) -> None:
     """Key schema, attribute definitions, GSI keys and projection are what schema.py defines."""
-    expected = schema.create_table_kwargs(stage.settings.table_name)
+    expected = schema.create_table_kwargs(stage.settings.table.table_name)
     props = _table(stage)["Properties"]
     assert props["KeySchema"] == expected["KeySchema"]
     assert sorted(props["AttributeDefinitions"], key=str) == sorted(
@@ -50,8 +50,8 @@ def test_gsi_projects_exactly_a_group_rows_attributes(stage: Synthesized) -> Non
 
 
 def test_table_name_comes_from_the_stage(stage: Synthesized) -> None:
-    """The table is named by the stage setting (default: the course's cruddur-messages)."""
-    assert _table(stage)["Properties"]["TableName"] == stage.settings.table_name
+    """The table is named by the stage setting (prod and local: the course's cruddur-messages)."""
+    assert _table(stage)["Properties"]["TableName"] == stage.settings.table.table_name
 
 
 def test_billing_is_provisioned_with_the_stage_capacity(stage: Synthesized) -> None:
@@ -60,8 +60,8 @@ def test_billing_is_provisioned_with_the_stage_capacity(stage: Synthesized) -> N
     # The CDK leaves out PROVISIONED, CloudFormation's default.
     assert props.get("BillingMode", "PROVISIONED") == "PROVISIONED"
     assert props["ProvisionedThroughput"] == {
-        "ReadCapacityUnits": stage.settings.read_capacity,
-        "WriteCapacityUnits": stage.settings.write_capacity,
+        "ReadCapacityUnits": stage.settings.table.read_capacity,
+        "WriteCapacityUnits": stage.settings.table.write_capacity,
     }
 
 
@@ -69,8 +69,8 @@ def test_gsi_has_its_own_capacity(stage: Synthesized) -> None:
     """The GSI's throughput is its own stage setting."""
     (gsi,) = _table(stage)["Properties"]["GlobalSecondaryIndexes"]
     assert gsi["ProvisionedThroughput"] == {
-        "ReadCapacityUnits": stage.settings.gsi_read_capacity,
-        "WriteCapacityUnits": stage.settings.gsi_write_capacity,
+        "ReadCapacityUnits": stage.settings.table.gsi_read_capacity,
+        "WriteCapacityUnits": stage.settings.table.gsi_write_capacity,
     }
 
 
@@ -90,8 +90,8 @@ def test_protection_follows_the_stage(stage: Synthesized) -> None:
     table = _table(stage)
     settings = stage.settings
     pitr = table["Properties"]["PointInTimeRecoverySpecification"]
-    assert pitr["PointInTimeRecoveryEnabled"] is settings.point_in_time_recovery
-    assert table["Properties"]["DeletionProtectionEnabled"] is settings.deletion_protection
+    assert pitr["PointInTimeRecoveryEnabled"] is settings.table.point_in_time_recovery
+    assert table["Properties"]["DeletionProtectionEnabled"] is settings.table.deletion_protection
     policy = "Retain" if settings.retain_data else "Delete"
     assert (table["DeletionPolicy"], table["UpdateReplacePolicy"]) == (policy, policy)
 
@@ -115,7 +115,7 @@ def test_dev_is_destroyable(dev: Synthesized) -> None:
 
 def test_prod_autoscales_table_and_gsi_reads_and_writes(prod: Synthesized) -> None:
     """Four scalable targets (table and GSI, read and write) between the stage's bounds."""
-    scaling = prod.settings.autoscaling
+    scaling = prod.settings.table.autoscaling
     assert scaling is not None
     targets = prod.resources("AWS::ApplicationAutoScaling::ScalableTarget").values()
     bounds = {
@@ -137,7 +137,7 @@ def test_prod_autoscales_table_and_gsi_reads_and_writes(prod: Synthesized) -> No
 
 def test_prod_scaling_is_target_tracking_at_the_stage_utilization(prod: Synthesized) -> None:
     """Every scaling policy tracks the stage's target utilization."""
-    scaling = prod.settings.autoscaling
+    scaling = prod.settings.table.autoscaling
     assert scaling is not None
     policies = prod.resources("AWS::ApplicationAutoScaling::ScalingPolicy").values()
     assert len(policies) == 4
@@ -151,4 +151,4 @@ def test_prod_scaling_is_target_tracking_at_the_stage_utilization(prod: Synthesi
 def test_stages_without_autoscaling_have_no_scaling_resources(stage: Synthesized) -> None:
     """dev and local keep fixed capacity: no scalable targets at all."""
     targets = stage.resources("AWS::ApplicationAutoScaling::ScalableTarget")
-    assert bool(targets) is (stage.settings.autoscaling is not None)
+    assert bool(targets) is (stage.settings.table.autoscaling is not None)

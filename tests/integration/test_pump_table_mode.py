@@ -47,11 +47,11 @@ def _user(name: str) -> User:
 def test_defaults_are_the_local_stage_mapping() -> None:
     """Without options the mapping is the one the local stage deploys."""
     local_stage = {
-        "batch_size": LOCAL.batch_size,
-        "batching_window_s": LOCAL.max_batching_window_seconds,
-        "starting_position": LOCAL.starting_position.name,
-        "max_retry_attempts": LOCAL.retry_attempts,
-        "max_record_age_s": LOCAL.max_record_age_seconds,
+        "batch_size": LOCAL.event_source.batch_size,
+        "batching_window_s": LOCAL.event_source.max_batching_window_seconds,
+        "starting_position": LOCAL.event_source.starting_position.name,
+        "max_retry_attempts": LOCAL.event_source.retry_attempts,
+        "max_record_age_s": LOCAL.event_source.max_record_age_seconds,
     }
     assert dict(TABLE_MODE_DEFAULTS) == local_stage
 
