@@ -256,7 +256,7 @@ def run(
     from stacks.settings import STAGES
     from stream_processor import budget, handler
 
-    stages = {name: s.processor_memory_mb for name, s in STAGES.items()}
+    stages = {name: s.function.memory_mb for name, s in STAGES.items()}
     timeout_s = max(s.processor_timeout_seconds for s in STAGES.values())
     started = time.perf_counter()
     extra = {schema.TABLE_NAME_ENV: TABLE, schema.GSI_NAME_ENV: schema.GSI_NAME}

@@ -136,9 +136,9 @@ DEV: Final = StageSettings(
         max_record_age_seconds=3_600,
     ),
     function=FunctionProps(
-        # 256 MB: the work is a few small DynamoDB calls per conversation, but Lambda gives CPU
-        # in proportion to memory (1,769 MB = one vCPU) and the cold start is mostly importing
-        # boto3; the figure per stage is to come from `make bench` (issue 11).
+        # 256 MB: the processor is CPU-bound (the SDK's work per request), and Lambda gives CPU in
+        # proportion to memory (1,769 MB = one vCPU). `make bench` part 6 puts 256 MB at about
+        # 66 quiet msg/s per invocation, far above what a 5-WCU table can feed it.
         memory_mb=256,
         # 30 s: a full batch is a few hundred single-digit-ms calls, so this is headroom for
         # throttling retries, not for work; the handler works against this deadline and a
@@ -184,8 +184,10 @@ PROD: Final = StageSettings(
         max_record_age_seconds=21_600,
     ),
     function=FunctionProps(
-        # As dev until `make bench` states the msg/s each memory size sustains (issue 11).
-        memory_mb=256,
+        # 512 MB: twice dev's CPU, about 133 quiet msg/s per invocation (`make bench` part 6).
+        # Cost per message is flat (CPU-bound at both sizes); batch time, backlog drain and cold
+        # start halve, which the 60 s iterator-age alarm needs.
+        memory_mb=512,
         timeout_seconds=30,
         log_retention_days=90,
     ),
