@@ -59,7 +59,7 @@ def test_a_user_with_a_lone_surrogate_is_refused(field: str) -> None:
 
 @pytest.mark.parametrize("handle", ["@ a:b", "@andrew", "an drew", "a:b", "andrew!", "ändrew"])
 def test_malformed_handles_are_refused(handle: str) -> None:
-    with pytest.raises(ValueError, match="user handle .* must be letters, digits or _"):
+    with pytest.raises(ValueError, match=r"user handle .* must be letters, digits or _"):
         User(uuid=ANDREW.uuid, display_name="Andrew", handle=handle)
 
 
@@ -81,7 +81,7 @@ def test_an_empty_table_name_is_refused_not_defaulted() -> None:
 
 @pytest.mark.parametrize("name", ["ab", "x" * 256, "my table", "cruddur/messages", "tbl\ud800"])
 def test_table_names_outside_dynamodbs_rules_are_refused(name: str) -> None:
-    with pytest.raises(ValueError, match="table_name .* is not a DynamoDB name"):
+    with pytest.raises(ValueError, match=r"table_name .* is not a DynamoDB name"):
         MessageStore(offline_client(), table_name=name)
 
 
