@@ -28,7 +28,7 @@ from local import server
 
 RESULTS_DIR: Final = measure.PROJECT_ROOT / "bench" / "results"
 DEADLINE_S: Final = 9 * 60 + 30
-PARTS: Final = ("synth", "tests", "cold_start", "stream_processor", "end_to_end")
+PARTS: Final = ("synth", "tests", "cold_start", "stream_processor", "end_to_end", "reads")
 # What each part needs of the remaining time to be worth starting (from earlier runs here).
 _MIN_BUDGET_S: Final = {
     "synth": 60,
@@ -36,6 +36,7 @@ _MIN_BUDGET_S: Final = {
     "cold_start": 20,
     "stream_processor": 30,
     "end_to_end": 150,
+    "reads": 40,
 }
 
 
@@ -68,6 +69,18 @@ def environment() -> dict[str, Any]:
     }
 
 
+def _keep_earlier_figures(results: dict[str, Any], out: Path) -> None:
+    """A second run on the same day writes the same file: parts it did not measure keep the
+    figures the earlier run measured, instead of being lost to a `--skip`."""
+    if not out.exists():
+        return
+    earlier = json.loads(out.read_text(encoding="utf-8"))
+    for name, part in earlier.get("parts", {}).items():
+        if report.measured(part) and not report.measured(results["parts"].get(name)):
+            results["parts"][name] = {**part, "measured_by_run": part.get(
+                "measured_by_run", earlier.get("date"))}  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--synth-runs", type=int, default=3)
@@ -84,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     with measure.scratch_dir() as scratch_name:
         scratch = Path(scratch_name)
-        from bench import end_to_end, processor_bench
+        from bench import end_to_end, processor_bench, reads
 
         jobs: dict[str, Callable[[], dict[str, Any]]] = {
             "synth": lambda: measure.measure_synth(args.synth_runs, scratch=scratch),
@@ -92,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
             "cold_start": lambda: measure.measure_cold_start(args.cold_start_runs, scratch=scratch),
             "stream_processor": lambda: processor_bench.run(scratch / "processor.json"),
             "end_to_end": lambda: end_to_end.measure_end_to_end(server.free_port(), scratch),
+            "reads": lambda: reads.measure_reads(server.free_port(), scratch),
         }
         for part in PARTS:
             remaining = DEADLINE_S - (time.monotonic() - started)
@@ -117,9 +131,13 @@ def main(argv: list[str] | None = None) -> int:
 
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     out = RESULTS_DIR / f"{results['date'][:10]}.json"
+    _keep_earlier_figures(results, out)
     out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     readme = report.write_readme(results, out)
+    docs = report.write_docs(report.latest_parts())
     print(f"bench: wrote {out.relative_to(measure.PROJECT_ROOT)} and {readme}", file=sys.stderr)
+    if docs:
+        print(f"bench: updated the figures of {', '.join(map(str, docs))}", file=sys.stderr)
     failed = [p for p, r in results["parts"].items() if "error" in r]
     for part in failed:
         print(f"bench: {part} failed: {results['parts'][part]['error']}", file=sys.stderr)
