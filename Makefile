@@ -8,6 +8,7 @@ VENV := .venv
 PYTHON := $(VENV)/bin/python
 PYTEST := $(VENV)/bin/pytest
 STAGE ?= dev
+PORT ?= 8000
 
 # node_modules/.bin first, so the CDK CLI and jsii (under the Python CDK) both run on Node 22.
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
@@ -49,11 +50,11 @@ test-integration: setup ## integration tests against the local DynamoDB-compatib
 test-e2e: setup ## cdk deploy into the embedded cloud, then messages through the stream pump
 	$(PYTEST) tests/e2e
 
-local: setup ## the local cloud on localhost:8000: cdk deploy into it, then the stream pump until Ctrl-C
-	$(PYTHON) -m local.demo --serve
+local: setup ## the local cloud on localhost:PORT (default 8000): cdk deploy into it, then the stream pump until Ctrl-C
+	$(PYTHON) -m local.demo --serve --port '$(PORT)'
 
-demo: setup ## start the local cloud, deploy, send messages, run the pump, print them, stop (< 90 s)
-	$(PYTHON) -m local.demo
+demo: setup ## start the local cloud on PORT (default 8000), deploy, send messages, run the pump, print them, stop (< 90 s)
+	$(PYTHON) -m local.demo --port '$(PORT)'
 
 lint: setup ## ruff (lint and format check) and mypy
 	$(VENV)/bin/ruff check .
@@ -67,5 +68,9 @@ format: setup ## apply ruff's fixes and formatting
 bench: setup ## measure synth, tests, cold start, processor cost and end-to-end throughput (< 10 min)
 	$(PYTHON) -m bench.run
 
-clean: ## remove build outputs (keeps .venv and node_modules)
-	rm -rf cdk.out cdk.out.* .pytest_cache .mypy_cache .ruff_cache .hypothesis build *.egg-info
+CLEANED := cdk.out cdk.out.* .local-cloud .pytest_cache .mypy_cache .ruff_cache .hypothesis build *.egg-info
+
+clean: ## remove build outputs and the local clouds' state, saying which (keeps .venv and node_modules)
+	@found="$(wildcard $(CLEANED))"; \
+	if [ -z "$$found" ]; then echo "clean: nothing to remove"; \
+	else echo "clean: removing $$found"; rm -rf $$found; fi

@@ -1,8 +1,16 @@
-"""Renders bench/README.md from one results file of `make bench`: the only place README's figures
-come from. Regenerate with `make bench`; never edit bench/README.md by hand."""
+"""Renders bench/README.md from one results file of `make bench`, and fills the figures that
+README.md and docs/ quote from bench results: the only places those figures come from.
+
+A figure in a doc is a marker, `<!-- bench:PART.KEY[.KEY...] [FORMAT] -->value<!-- /bench -->`:
+the dotted path into a results file's `parts` (a list index is a number), and an optional format
+spec (`,` for thousands, `.0f`, ...; floats default to `g`). `make bench` rewrites every marker's
+value from the newest results file that measured that part; tests/unit/test_doc_numbers.py fails
+when one differs, and flags unmarked figures in the places that quote measurements."""
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
@@ -10,6 +18,68 @@ from typing import Any, Final
 from bench.measure import PROJECT_ROOT
 
 README: Final = PROJECT_ROOT / "bench" / "README.md"
+RESULTS_DIR: Final = PROJECT_ROOT / "bench" / "results"
+# The documents whose figures come from bench results (bench/README.md is generated whole).
+MARKED_DOCS: Final = (PROJECT_ROOT / "README.md", *sorted((PROJECT_ROOT / "docs").glob("*.md")))
+MARKER: Final = re.compile(
+    r"<!-- bench:(?P<key>[\w.:-]+)(?: (?P<spec>[^ ]+))? -->(?P<value>.*?)<!-- /bench -->"
+)
+# A run's own file is <date>.json; processor-<date>.json is processor_bench's standalone output.
+_RUN_FILE: Final = re.compile(r"\d{4}-\d{2}-\d{2}\.json")
+
+
+def measured(part: Any) -> bool:
+    return isinstance(part, Mapping) and not ({"skipped", "error"} & set(part))
+
+
+def latest_parts(results_dir: Path = RESULTS_DIR) -> dict[str, Mapping[str, Any]]:
+    """Each part's figures from the newest run that measured it (a partial run, `--skip`,
+    leaves the other parts' latest figures as they were)."""
+    parts: dict[str, Mapping[str, Any]] = {}
+    for path in sorted(p for p in results_dir.glob("*.json") if _RUN_FILE.fullmatch(p.name)):
+        run = json.loads(path.read_text(encoding="utf-8"))
+        parts.update({name: part for name, part in run["parts"].items() if measured(part)})
+    return parts
+
+
+def lookup(parts: Mapping[str, Any], key: str) -> Any:
+    """The value at a marker's dotted path; KeyError naming the path if there is none."""
+    value: Any = parts
+    for step in key.split("."):
+        try:
+            value = value[int(step)] if isinstance(value, list) else value[step]
+        except (KeyError, IndexError, ValueError, TypeError):
+            raise KeyError(f"no bench result at {key!r} (stopped at {step!r})") from None
+    return value
+
+
+def formatted(value: Any, spec: str | None) -> str:
+    if spec:
+        return format(value, spec)
+    return format(value, "g") if isinstance(value, float) else str(value)
+
+
+def fill(text: str, parts: Mapping[str, Any]) -> str:
+    """`text` with every marker's value replaced by the figure it names."""
+
+    def replace(match: re.Match[str]) -> str:
+        value = formatted(lookup(parts, match["key"]), match["spec"])
+        spec = f" {match['spec']}" if match["spec"] else ""
+        return f"<!-- bench:{match['key']}{spec} -->{value}<!-- /bench -->"
+
+    return MARKER.sub(replace, text)
+
+
+def write_docs(parts: Mapping[str, Any]) -> list[Path]:
+    """Rewrite the markers of MARKED_DOCS; the documents that changed."""
+    changed = []
+    for path in MARKED_DOCS:
+        text = path.read_text(encoding="utf-8")
+        new = fill(text, parts)
+        if new != text:
+            path.write_text(new, encoding="utf-8")
+            changed.append(path.relative_to(PROJECT_ROOT))
+    return changed
 
 
 def _table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[str]:
@@ -179,6 +249,29 @@ def _throughput(part: Mapping[str, Any]) -> list[str]:
     return lines
 
 
+def _reads(part: Mapping[str, Any]) -> list[str]:
+    deep = part["list_conversations_deep"]
+    rows = [
+        ("`get-conversation --limit 20` (seed)", part["get_conversation_20"]["bytes"],
+         part["get_conversation_20"]["rcu"], 1),
+        ("`get-conversation --limit 3` (seed)", part["get_conversation_3"]["bytes"],
+         part["get_conversation_3"]["rcu"], 1),
+        ("`scan --limit 3` (seed)", part["scan_3"]["bytes"], part["scan_3"]["rcu"], 1),
+        (f"pattern B page 1 of {deep['conversations']} conversations", deep["page_1"]["bytes"],
+         deep["page_1"]["rcu"], deep["page_1"]["requests"]),
+        (f"pattern B page 5 of {deep['conversations']} conversations", deep["page_5"]["bytes"],
+         deep["page_5"]["rcu"], deep["page_5"]["requests"]),
+    ]  # fmt: skip
+    sizes = part["seed_group_row_bytes"]
+    lines = [
+        "Bytes read and read units estimated from item sizes by DynamoDB's rule (a Query or Scan "
+        "page: its items' total size rounded up to 4 KB, halved when eventually consistent), as "
+        f"the tools report them. A seed group row is {sizes['min']}-{sizes['max']} bytes.",
+        "",
+    ]
+    return lines + _table(["read", "bytes", "RCU", "requests"], rows)
+
+
 _SECTIONS: Final = (
     ("synth", "1. Synth", _synth),
     ("tests", "2. Test suite", _tests),
@@ -186,6 +279,7 @@ _SECTIONS: Final = (
     ("stream_processor", "4. Stream processor cost", _processor),
     ("end_to_end", "5. End to end on the local cloud", _end_to_end),
     ("processor_throughput", "6. Stream processor throughput and time budget", _throughput),
+    ("reads", "7. Reads", _reads),
 )
 
 
@@ -198,6 +292,16 @@ def render(results: Mapping[str, Any], source: Path) -> str:
         "Generated by `make bench` from "
         f"[`{source.relative_to(README.parent)}`]({source.relative_to(README.parent)}); "
         "do not edit by hand.",
+        "",
+        "Figures quoted in README.md and docs/ are markers, "
+        "`<!-- bench:PART.KEY[.KEY...] [FORMAT] -->value<!-- /bench -->` (a dotted path into a "
+        "results file's `parts`; FORMAT a Python format spec such as `,`), that `make bench` "
+        "fills from the newest run that measured each part. `tests/unit/test_doc_numbers.py` "
+        "fails when a marked figure differs from the results, and when a doc states a figure "
+        "(bytes, KB, RCU, WCU, ms, s, msg/s, Nx) that is neither marked nor listed there as "
+        "arithmetic from a cited AWS rule or a setting. To quote a new figure: record it in "
+        "its part's results, write the marker in the doc, run `make bench` (`--skip` the parts "
+        "you did not change: their latest figures are kept).",
         "",
         f"Run {results['date']} on {env['cpu_count']} cores ({env['machine']}), Python "
         f"{env['python']}, Node {env['node']}, CDK CLI {env['cdk_cli']}; {packages}. "

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, Final
 
 import boto3
@@ -17,6 +18,7 @@ DEFAULT_PORT: Final = 8000
 HOST: Final = "localhost"
 REGION: Final = "us-east-1"
 STATE_DIR_NAME: Final = ".local-cloud"
+PROJECT_ROOT: Final = Path(__file__).resolve().parent.parent
 
 _DUMMY_CREDENTIALS: Final[Mapping[str, str]] = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -59,6 +61,28 @@ def offline_environ(
 
 def endpoint_url(port: int = DEFAULT_PORT) -> str:
     return f"http://{HOST}:{port}"
+
+
+def parse_port(value: str) -> int:
+    """A TCP port from a command line; ValueError with a one-line reason otherwise."""
+    try:
+        port = int(value)
+    except ValueError:
+        raise ValueError(f"--port must be a number from 1 to 65535, got {value!r}") from None
+    if not 0 < port < 65536:
+        raise ValueError(f"--port must be a number from 1 to 65535, got {port}")
+    return port
+
+
+def state_dir(port: int = DEFAULT_PORT) -> Path:
+    """What a local cloud on `port` keeps on disk (pump checkpoints, the endpoint's error log):
+    one directory per port, so two clouds on different ports share no state."""
+    return PROJECT_ROOT / STATE_DIR_NAME / f"port-{port}"
+
+
+def endpoint_log(port: int = DEFAULT_PORT) -> Path:
+    """Where the endpoint writes the tracebacks of requests it could not serve."""
+    return state_dir(port) / "endpoint.log"
 
 
 def environment(endpoint: str, base: Mapping[str, str] | None = None) -> dict[str, str]:

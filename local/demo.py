@@ -25,7 +25,7 @@ from moto.server import ThreadedMotoServer
 from cruddur_messages.models import Message, MessageGroup
 from cruddur_messages.store import MessageStore
 from local import cloud, deploy, server
-from local.pump import DEFAULT_STATE_DIR, PROJECT_ROOT, StreamPump
+from local.pump import PROJECT_ROOT, StreamPump
 from tools import users
 
 Log = Callable[[str], None]
@@ -156,7 +156,7 @@ def run_local(port: int, *, log: Log = print) -> int:
         log(
             f"table {deployment.table_name}; try: AWS_ENDPOINT_URL={endpoint} aws dynamodb scan ..."
         )
-        pump = StreamPump.for_deployment(endpoint, state_dir=DEFAULT_STATE_DIR)
+        pump = StreamPump.for_deployment(endpoint, state_dir=cloud.state_dir(port))
         log(f"stream pump running {pump.mapping.function_arn} (Ctrl-C stops everything)")
         pump.run_forever()
         return 0
@@ -172,15 +172,19 @@ def run_local(port: int, *, log: Log = print) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--port", type=int, default=cloud.DEFAULT_PORT)
+    parser.add_argument("--port", default=str(cloud.DEFAULT_PORT))
     parser.add_argument("--serve", action="store_true", help="deploy, then pump until Ctrl-C")
     args = parser.parse_args(argv)
+    try:
+        port = cloud.parse_port(args.port)
+    except ValueError as error:
+        parser.exit(2, f"error: {error}\n")
 
     def log(line: str) -> None:
         print(line, flush=True)
 
     runner: Any = run_local if args.serve else run_demo
-    return int(runner(args.port, log=log))
+    return int(runner(port, log=log))
 
 
 if __name__ == "__main__":

@@ -21,14 +21,16 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
+from urllib.parse import urlsplit
 
 from local import cloud
 
 PROJECT_ROOT: Final = Path(__file__).resolve().parent.parent
 STAGE: Final = "local"
 BOOTSTRAP_STACK: Final = "CDKToolkit"
-# Its own assembly directory, so a deploy never races `make synth` over cdk.out/.
-DEFAULT_OUTPUT: Final = PROJECT_ROOT / "cdk.out.local"
+# Its own assembly directory, so a deploy never races `make synth` over cdk.out/ (the CLI
+# locks it), nor a local cloud on another port over its own.
+DEFAULT_OUTPUT_PREFIX: Final = "cdk.out.local"
 _TAIL_LINES: Final = 40
 
 
@@ -52,6 +54,12 @@ def cdk_executable(project_root: Path = PROJECT_ROOT) -> str:
     if local_cli.exists():
         return str(local_cli)
     raise DeployError(f"the CDK CLI is not installed at {local_cli}: run `make setup` first")
+
+
+def default_output(endpoint: str, project_root: Path = PROJECT_ROOT) -> Path:
+    """cdk.out.local-<port>: one assembly (and one CLI lock) per local cloud."""
+    port = urlsplit(endpoint).port or cloud.DEFAULT_PORT
+    return project_root / f"{DEFAULT_OUTPUT_PREFIX}-{port}"
 
 
 def _run(command: Sequence[str], env: Mapping[str, str], cwd: Path) -> str:
@@ -83,10 +91,11 @@ def deploy(
     endpoint: str,
     *,
     project_root: Path = PROJECT_ROOT,
-    output_dir: Path = DEFAULT_OUTPUT,
+    output_dir: Path | None = None,
     log: Any = print,
 ) -> Deployment:
     """Bootstrap the endpoint's account and deploy the local stage; return what was deployed."""
+    output_dir = output_dir or default_output(endpoint, project_root)
     cdk = cdk_executable(project_root)
     env = _cli_environment(endpoint, project_root)
     account = cloud.account_id(endpoint)
@@ -179,9 +188,13 @@ def describe(endpoint: str) -> Deployment:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--port", type=int, default=cloud.DEFAULT_PORT)
+    parser.add_argument("--port", default=str(cloud.DEFAULT_PORT))
     args = parser.parse_args(argv)
-    endpoint = cloud.endpoint_url(args.port)
+    try:
+        port = cloud.parse_port(args.port)
+    except ValueError as error:
+        parser.exit(2, f"error: {error}\n")
+    endpoint = cloud.endpoint_url(port)
     try:
         deployment = deploy(endpoint)
     except DeployError as error:

@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import argparse
 import errno
+import json
 import logging
 import socket
 import sys
 import threading
 import time
+import uuid
 import warnings
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
+from xml.sax.saxutils import escape
 
 from moto.awslambda.models import LambdaBackend
 from moto.moto_server.werkzeug_app import (
@@ -62,16 +66,81 @@ class _OneRequestAtATime:
             return list(self._app(environ, start_response))
 
 
+def _error_response(environ: WSGIEnvironment, message: str) -> tuple[str, list[Any], bytes]:
+    """An AWS InternalFailure in the protocol of the request: JSON for the JSON protocols
+    (X-Amz-Target or a JSON body: DynamoDB, Lambda), else the query/REST XML envelope, so
+    botocore parses it into a ClientError with this code and message."""
+    request_id = str(uuid.uuid4())
+    content_type = str(environ.get("CONTENT_TYPE", ""))
+    headers: list[Any] = [("x-amzn-RequestId", request_id), ("x-amzn-ErrorType", "InternalFailure")]
+    if "HTTP_X_AMZ_TARGET" in environ or "json" in content_type:
+        body = json.dumps({"__type": "InternalFailure", "message": message}).encode()
+        headers.append(("Content-Type", "application/x-amz-json-1.0"))
+    else:
+        body = (
+            "<ErrorResponse><Error><Type>Receiver</Type><Code>InternalFailure</Code>"
+            f"<Message>{escape(message)}</Message></Error>"
+            f"<RequestId>{request_id}</RequestId></ErrorResponse>"
+        ).encode()
+        headers.append(("Content-Type", "text/xml"))
+    headers.append(("Content-Length", str(len(body))))
+    return "500 Internal Server Error", headers, body
+
+
+class _AwsErrors:
+    """A request moto cannot serve (an unknown region, a string it cannot encode) raises inside
+    its backend. Its traceback goes to the endpoint's log file, not the terminal of `make
+    local`, and the client gets what AWS sends for its own failures: InternalFailure, 500."""
+
+    def __init__(self, app: WSGIApplication, log_file: Path) -> None:
+        self._app = app
+        self._log_file = log_file
+        self._logger = logging.getLogger(f"local.endpoint.{id(self)}")
+        self._logger.propagate = False
+        self._handler: logging.Handler | None = None
+
+    def _log(self, environ: WSGIEnvironment) -> None:
+        if self._handler is None:  # the file exists only once something went wrong
+            self._log_file.parent.mkdir(parents=True, exist_ok=True)
+            self._handler = logging.FileHandler(self._log_file, encoding="utf-8")
+            self._handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+            self._logger.addHandler(self._handler)
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        self._logger.exception(
+            "%s %s %s failed", environ.get("REQUEST_METHOD"), environ.get("PATH_INFO"), target
+        )
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> list[bytes]:
+        try:
+            return list(self._app(environ, start_response))
+        except Exception as error:
+            self._log(environ)
+            reason = " ".join(f"{type(error).__name__}: {error}".split())[:300]
+            status, headers, body = _error_response(
+                environ,
+                f"the local cloud could not serve this request ({reason}); see {self._log_file}",
+            )
+            start_response(status, headers, sys.exc_info())
+            return [body]
+
+    def close(self) -> None:
+        if self._handler is not None:
+            self._logger.removeHandler(self._handler)
+            self._handler.close()
+
+
 class _Server(ThreadedMotoServer):
     """moto's threaded server with serialized backends, reporting a failed bind instead of
     leaving start() waiting."""
 
     startup_error: OSError | None = None
+    log_file: Path
 
     def _server_entry(self) -> None:
         # moto's own _server_entry, with the application wrapped.
         try:
-            app = _OneRequestAtATime(DomainDispatcherApplication(create_backend_app))
+            self.errors = _AwsErrors(DomainDispatcherApplication(create_backend_app), self.log_file)
+            app = _OneRequestAtATime(self.errors)
             self._server = make_server(
                 self._ip_address, self._port, app, True, request_handler=MotoRequestHandler
             )
@@ -81,6 +150,12 @@ class _Server(ThreadedMotoServer):
             return
         self._server_ready_event.set()
         self._server.serve_forever()
+
+    def stop(self) -> None:
+        super().stop()
+        errors: _AwsErrors | None = getattr(self, "errors", None)
+        if errors is not None:
+            errors.close()
 
 
 def _hand_streams_to_the_pump() -> None:
@@ -118,8 +193,9 @@ def port_is_free(port: int) -> bool:
     return True
 
 
-def start(port: int = cloud.DEFAULT_PORT) -> ThreadedMotoServer:
-    """Start the endpoint in a background thread of this process; PortInUseError if taken."""
+def start(port: int = cloud.DEFAULT_PORT, *, log_file: Path | None = None) -> ThreadedMotoServer:
+    """Start the endpoint in a background thread of this process; PortInUseError if taken.
+    Tracebacks of requests it cannot serve go to `log_file` (default: cloud.endpoint_log)."""
     if not 0 < port < 65536:
         raise ValueError(f"port must be between 1 and 65535, got {port}")
     if not port_is_free(port):
@@ -134,6 +210,7 @@ def start(port: int = cloud.DEFAULT_PORT) -> ThreadedMotoServer:
     )
     warnings.filterwarnings("ignore", message="Tried to parse AWS::", category=UserWarning)
     server = _Server(ip_address=cloud.HOST, port=port, verbose=False)
+    server.log_file = log_file or cloud.endpoint_log(port)
     server.start()
     if server.startup_error is not None:
         if server.startup_error.errno == errno.EADDRINUSE:
@@ -158,9 +235,10 @@ def wait_until_ready(endpoint: str, timeout_s: float = _READY_TIMEOUT_S) -> None
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--port", type=int, default=cloud.DEFAULT_PORT)
+    parser.add_argument("--port", default=str(cloud.DEFAULT_PORT))
     args = parser.parse_args(argv)
     try:
+        args.port = cloud.parse_port(args.port)
         server = start(args.port)
     except (PortInUseError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)

@@ -10,7 +10,7 @@ from cdk_nag import AwsSolutionsChecks, ServerlessChecks
 
 from stacks.context import apply_context
 from stacks.messaging_stack import MessagingStack, stack_name
-from stacks.settings import DEFAULT_STAGE, stage_settings
+from stacks.settings import DEFAULT_STAGE, STAGES, UnknownStageError, stage_settings
 
 STAGE_CONTEXT_KEY: Final = "stage"
 
@@ -23,14 +23,20 @@ def build_app(
     env: cdk.Environment | None = None,
 ) -> tuple[cdk.App, MessagingStack]:
     """The App and its one stack. The stage is `stage_name`, else the `stage` context value
-    (`cdk synth -c stage=NAME`), else dev; an unknown name raises UnknownStageError, an invalid
-    `-c table_name` or `-c alarm_email` InvalidSettingsError.
+    (`cdk synth -c stage=NAME`), else dev; an unknown or empty name raises UnknownStageError
+    (an empty `-c stage=`, from `make synth STAGE=`, is a mistake, never a request for dev), an
+    invalid `-c table_name` or `-c alarm_email` InvalidSettingsError.
 
     cdk-nag's AwsSolutions and Serverless packs are registered as validation plugins, so every
     synth checks the stack and fails on any finding not acknowledged with a reason.
     """
     app = cdk.App(context=dict(context or {}), outdir=outdir)
-    name = stage_name or app.node.try_get_context(STAGE_CONTEXT_KEY) or DEFAULT_STAGE
+    name = stage_name if stage_name is not None else app.node.try_get_context(STAGE_CONTEXT_KEY)
+    if name is None:
+        name = DEFAULT_STAGE
+    if not str(name).strip():
+        valid = ", ".join(sorted(STAGES))
+        raise UnknownStageError(f"the stage is empty (-c stage=); valid stages: {valid}")
     settings = apply_context(stage_settings(str(name)), app.node.try_get_context)
     stack = MessagingStack(app, stack_name(settings.name), settings=settings, env=env)
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app), ServerlessChecks(app))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -21,11 +22,17 @@ DUMMY_REGION = cloud.REGION
 
 
 @pytest.fixture(scope="session")
-def moto_endpoint() -> Iterator[str]:
+def endpoint_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the session's endpoint writes the tracebacks of requests it cannot serve."""
+    return tmp_path_factory.mktemp("endpoint") / "endpoint.log"
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint(endpoint_log: Path) -> Iterator[str]:
     """URL of a moto server started for this test session, with dummy credentials in the env
     (no AWS_ENDPOINT_URL: each test says where it connects)."""
     port = server.free_port()
-    moto = server.start(port)
+    moto = server.start(port, log_file=endpoint_log)
     try:
         with cloud.offline_environ():
             yield cloud.endpoint_url(port)

@@ -65,7 +65,11 @@ class CapacityMeter:
     unreported_requests: int = 0
     bytes_read: int = 0
     estimated_units: float = 0.0
+    # DynamoDB bills a read by the whole items it reads, whatever a projection returns: the size
+    # of a projected response is less than what was billed, so the estimate is a lower bound.
+    projected_requests: int = 0
     _consistent: bool = field(default=False, repr=False)
+    _projected: bool = field(default=False, repr=False)
 
     def attach(self, client: Any, operations: tuple[str, ...] = ("Query", "Scan")) -> None:
         events = client.meta.events
@@ -76,12 +80,18 @@ class CapacityMeter:
     def _before(self, params: dict[str, Any], **_: Any) -> None:
         params.setdefault("ReturnConsumedCapacity", "TOTAL")
         self._consistent = bool(params.get("ConsistentRead", False))
+        self._projected = "ProjectionExpression" in params or params.get("Select") not in (
+            None,
+            "ALL_ATTRIBUTES",
+        )
 
     def _after(self, parsed: Mapping[str, Any], **_: Any) -> None:
         consistent, self._consistent = self._consistent, False
+        projected, self._projected = self._projected, False
         if "Error" in parsed:
             return
         self.requests += 1
+        self.projected_requests += projected
         page_bytes = sum(item_size(item) for item in parsed.get("Items", []))
         self.bytes_read += page_bytes
         self.estimated_units += estimated_read_units(page_bytes, consistent=consistent)
@@ -103,9 +113,10 @@ class CapacityMeter:
         if self.reported is not None:
             reported = f"{self.reported:g} RCU reported by the endpoint"
         plural = "" if self.requests == 1 else "s"
+        at_least = "at least " if self.projected_requests else ""
         return (
             f"consumed capacity: {reported}; estimated from item sizes: "
-            f"{self.estimated_units:g} RCU ({self.bytes_read:,} bytes, "
+            f"{at_least}{self.estimated_units:g} RCU ({self.bytes_read:,} bytes, "
             f"{self.requests} request{plural})"
         )
 
@@ -115,4 +126,5 @@ class CapacityMeter:
             "estimated_rcu": self.estimated_units,
             "bytes_read": self.bytes_read,
             "requests": self.requests,
+            "estimate_is_lower_bound": bool(self.projected_requests),
         }

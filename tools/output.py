@@ -48,7 +48,7 @@ def _json_default(value: Any) -> Any:
     if isinstance(value, set | frozenset):
         return sorted(value, key=str)
     if isinstance(value, Binary):
-        value = value.value  # type: ignore[attr-defined]  # the stubs omit Binary.value
+        value = bytes(value)
     if isinstance(value, bytes | bytearray):
         return base64.b64encode(bytes(value)).decode("ascii")
     raise TypeError(f"not JSON serializable: {type(value).__name__}")
@@ -79,3 +79,13 @@ def render_table(title: str | None, columns: Iterable[str], rows: Iterable[Itera
 
 def plural(count: int, noun: str) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def warn_skipped(count: int, kind: str) -> None:
+    """One stderr line for items read but left out: the table is shared with other writers."""
+    if count:
+        click.echo(
+            f"ddb: warning: skipped {plural(count, 'item')} that are not {kind} this store "
+            "writes (another writer's, or malformed); bin/ddb/scan lists them under other",
+            err=True,
+        )

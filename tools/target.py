@@ -10,6 +10,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
+from urllib.parse import urlsplit
 
 import boto3
 from botocore.config import Config
@@ -48,7 +49,7 @@ def resolve(
 ) -> Target:
     """The target for these options and environment; ToolError if --prod has no region."""
     env = os.environ if environ is None else environ
-    name = (table or "").strip() or schema.table_name(env)
+    name = _table_name(table, env)
     region = _configured_region(env)
     if prod:
         if region is None:
@@ -56,12 +57,42 @@ def resolve(
                 "no AWS region configured for --prod: set AWS_REGION or a profile's region"
             )
         return Target(prod=True, endpoint_url=None, region=region, table=name)
-    endpoint = next(
-        (env[var].strip() for var in ENDPOINT_ENVS if env.get(var, "").strip()), LOCAL_ENDPOINT
+    variable, endpoint = next(
+        ((var, env[var].strip()) for var in ENDPOINT_ENVS if env.get(var, "").strip()),
+        ("", LOCAL_ENDPOINT),
     )
+    _check_endpoint(variable, endpoint)
     return Target(
         prod=False, endpoint_url=endpoint, region=region or LOCAL_REGION_DEFAULT, table=name
     )
+
+
+def _table_name(option: str | None, env: Mapping[str, str]) -> str:
+    # An explicit --table "" is a mistake, not a request for the default table.
+    source, name = (
+        ("--table", option.strip())
+        if option is not None
+        else (schema.TABLE_NAME_ENV, schema.table_name(env))
+    )
+    try:
+        return schema.validate_name(name, field=source)
+    except ValueError as exc:
+        raise ToolError(str(exc)) from None
+
+
+def _check_endpoint(variable: str, endpoint: str) -> None:
+    """ToolError unless `endpoint` is an http(s) URL with a host (and a valid port)."""
+    try:
+        parts = urlsplit(endpoint)
+        valid = parts.scheme in ("http", "https") and bool(parts.hostname)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError:
+        valid = False
+    if not valid:
+        raise ToolError(
+            f"{variable}={endpoint!r} is not an endpoint URL: expected http(s)://host[:port], "
+            "e.g. http://localhost:8000"
+        )
 
 
 def _configured_region(env: Mapping[str, str]) -> str | None:

@@ -7,7 +7,6 @@ users table here (the course kept users in Postgres), so handles resolve through
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,12 +14,10 @@ from typing import Any, Final
 
 import click
 
-from cruddur_messages.models import User
+from cruddur_messages.models import HANDLE_PATTERN, User
 from tools.errors import ToolError
 
 DEFAULT_USERS_FILE: Final = Path(__file__).parent / "data" / "users.json"
-# Letters, digits and underscores, as on the app: no spaces, no `:` (the seed format splits on it).
-HANDLE_PATTERN: Final = re.compile(r"[A-Za-z0-9_]+")
 
 
 def normalize_handle(handle: str) -> str:
@@ -56,6 +53,9 @@ def load(path: Path = DEFAULT_USERS_FILE) -> Directory:
     """Read and validate a users file: `{"users": [{"uuid", "display_name", "handle"}, ...]}`."""
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        line = exc.object[: exc.start].count(b"\n") + 1
+        raise ToolError(f"{path}: line {line}: not UTF-8 text") from None
     except OSError as exc:
         raise ToolError(f"cannot read users file {path}: {exc.strerror or exc}") from None
     except json.JSONDecodeError as exc:

@@ -54,7 +54,7 @@ def message_from_item(item: Mapping[str, Any]) -> Message:
     if not schema.is_message_pk(pk):
         raise ValueError(f"not a message item: {pk!r}")
     return Message(
-        message_uuid=item["message_uuid"],
+        message_uuid=schema.validate_uuid(item["message_uuid"], field="message_uuid"),
         group_uuid=schema.uuid_from_pk(pk),
         created_at=item[schema.SORT_KEY],
         text=item["message"],
@@ -74,7 +74,7 @@ def group_from_item(item: Mapping[str, Any]) -> MessageGroup:
     if not schema.is_group_pk(pk):
         raise ValueError(f"not a group row: {pk!r}")
     return MessageGroup(
-        group_uuid=item[schema.GSI_PARTITION_KEY],
+        group_uuid=schema.validate_uuid(item[schema.GSI_PARTITION_KEY], field="message_group_uuid"),
         owner_uuid=schema.uuid_from_pk(pk),
         last_message_at=item[schema.SORT_KEY],
         last_message=item["message"],

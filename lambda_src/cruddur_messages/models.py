@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Final, Generic, TypeVar
 
@@ -11,12 +12,32 @@ from cruddur_messages.schema import validate_uuid
 MAX_MESSAGE_LENGTH: Final = 1024
 MAX_DISPLAY_NAME_LENGTH: Final = 128
 MAX_HANDLE_LENGTH: Final = 64
+# A handle is what follows `@` in the app's URLs (/@handle, /messages/@handle): the course's users
+# table leaves it unconstrained text, so the rule is the app's: letters, digits and underscores.
+HANDLE_PATTERN: Final = re.compile(r"[A-Za-z0-9_]+")
+
+
+def validate_string(value: object, field: str) -> str:
+    """`value` if it is a str DynamoDB can store; ValueError naming `field` otherwise.
+
+    DynamoDB strings are UTF-8: a lone surrogate (which Python strings can hold, from a bad
+    decode or a JSON escape) has no UTF-8 form and would only fail at the request."""
+    if not isinstance(value, str):
+        raise ValueError(f"{field} must be a string, got {type(value).__name__}")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError(
+            f"{field} is not valid Unicode text (a lone surrogate at position {exc.start}); "
+            "DynamoDB stores strings as UTF-8"
+        ) from None
+    return value
 
 
 def validate_text(text: str) -> str:
-    """The message text as written; ValueError if it is empty, blank or over the limit."""
-    if not isinstance(text, str):
-        raise ValueError(f"message text must be a string, got {type(text).__name__}")
+    """The message text as written; ValueError if it is empty, blank, over the limit or not
+    encodable as UTF-8."""
+    text = validate_string(text, "message text")
     if not text.strip():
         raise ValueError("message text is empty")
     if len(text) > MAX_MESSAGE_LENGTH:
@@ -40,10 +61,14 @@ class User:
             ("display_name", self.display_name, MAX_DISPLAY_NAME_LENGTH),
             ("handle", self.handle, MAX_HANDLE_LENGTH),
         ):
-            if not isinstance(value, str) or not value.strip():
+            if not validate_string(value, f"user {field}").strip():
                 raise ValueError(f"user {field} is empty")
             if len(value) > limit:
                 raise ValueError(f"user {field} is longer than {limit} characters")
+        if not HANDLE_PATTERN.fullmatch(self.handle):
+            raise ValueError(
+                f"user handle {self.handle!r} must be letters, digits or _ (no @, spaces or :)"
+            )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -73,7 +98,10 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class Page(Generic[T]):
-    """A page of results, newest first; `next_cursor` is opaque and None on the last page."""
+    """A page of results, newest first; `next_cursor` is opaque and None on the last page.
+    `skipped` counts the items read for this page that are not of the kind listed (another
+    writer's, or malformed): they are left out, never raised."""
 
     items: list[T]
     next_cursor: str | None
+    skipped: int = 0

@@ -7,6 +7,7 @@ file spells an index name, a key attribute or a key prefix as a literal.
 from __future__ import annotations
 
 import os
+import re
 import uuid
 from collections.abc import Mapping
 from typing import Any, Final
@@ -37,6 +38,10 @@ GSI_NON_KEY_ATTRIBUTES: Final[tuple[str, ...]] = (
     "user_handle",
 )
 
+# Table and index names, by DynamoDB's naming rules ("Supported data types and naming rules in
+# Amazon DynamoDB", HowItWorks.NamingRulesDataTypes.html): 3-255 of a-z A-Z 0-9 _ - .
+_RESOURCE_NAME: Final = re.compile(r"[A-Za-z0-9_.-]{3,255}")
+
 # Every key attribute is a string.
 KEY_ATTRIBUTE_TYPES: Final[Mapping[str, str]] = {
     PARTITION_KEY: "S",
@@ -57,6 +62,20 @@ def index_name(environ: Mapping[str, str] | None = None) -> str:
     env = os.environ if environ is None else environ
     name = env.get(GSI_NAME_ENV, "").strip()
     return name or GSI_NAME
+
+
+def validate_name(value: object, *, field: str = "table_name") -> str:
+    """`value` if DynamoDB accepts it as a table or index name; ValueError naming the field."""
+    if not isinstance(value, str):
+        raise ValueError(f"{field} must be a string, got {type(value).__name__}")
+    if not value:
+        raise ValueError(f"{field} is empty")
+    if not _RESOURCE_NAME.fullmatch(value):
+        raise ValueError(
+            f"{field} {value[:40]!r}{'...' if len(value) > 40 else ''} is not a DynamoDB name: "
+            "3-255 characters of a-z, A-Z, 0-9, _, - and ."
+        )
+    return value
 
 
 def validate_uuid(value: str, *, field: str = "uuid") -> str:

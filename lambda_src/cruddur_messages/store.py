@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import json
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timedelta
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
@@ -43,6 +44,7 @@ MAX_CURSOR_LENGTH: Final = 2048
 MAX_SORT_KEY_BYTES: Final = 1024
 _CURSOR_VERSION: Final = 1
 
+T = TypeVar("T")
 Clock = Callable[[], datetime]
 IdFactory = Callable[[], str]
 
@@ -215,8 +217,10 @@ class MessageStore:
                 table_name = str(resource.name)
             client = resource.meta.client
         self._client = client
-        self.table_name = table_name or schema.table_name()
-        self.index_name = schema.index_name()
+        # None means "the configured table"; an empty name is a mistake, not a request for it.
+        name = schema.table_name() if table_name is None else table_name
+        self.table_name = schema.validate_name(name, field="table_name")
+        self.index_name = schema.validate_name(schema.index_name(), field="index_name")
         self._clock: Clock = clock or timestamps.utc_now
         self._new_id: IdFactory = id_factory or _default_id
         self._serializer = TypeSerializer()
@@ -233,17 +237,22 @@ class MessageStore:
         validate_limit(limit)
         start = decode_cursor(before, expected_pk=pk) if before is not None else None
         found: list[Message] = []
+        skipped = 0
         # One item more than the page tells whether a next page exists, so the last page never
         # carries a cursor to an empty one.
         for item in self._query_partition(pk, start=start, batch=limit + 1):
-            found.append(items.message_from_item(item))
+            message = _parsed(items.message_from_item, item)
+            if message is None:
+                skipped += 1
+                continue
+            found.append(message)
             if len(found) > limit:
                 break
         shown = found[:limit]
         next_cursor = None
         if len(found) > limit:
             next_cursor = encode_cursor(pk, shown[-1].created_at)
-        return Page(items=shown, next_cursor=next_cursor)
+        return Page(items=shown, next_cursor=next_cursor, skipped=skipped)
 
     # -- B ------------------------------------------------------------------------------------
 
@@ -258,10 +267,14 @@ class MessageStore:
         if cursor is not None:
             start = decode_cursor(cursor, expected_pk=pk)
             builder = GroupPageBuilder(limit, self._groups_above(pk, start[schema.SORT_KEY]))
+        skipped = 0
         for item in self._query_partition(pk, start=start, batch=limit + 1):
-            if builder.offer(items.group_from_item(item)):
+            group = _parsed(items.group_from_item, item)
+            if group is None:
+                skipped += 1
+            elif builder.offer(group):
                 break
-        return builder.page()
+        return dataclasses.replace(builder.page(), skipped=skipped)
 
     def _groups_above(self, pk: str, sk: str) -> frozenset[str]:
         """Conversations with a row at or above the cursor's row `sk`: those shown on earlier
@@ -388,6 +401,11 @@ class MessageStore:
         """Every group row of a conversation (one per participant; two for a participant while
         the stream processor moves their row), oldest first, from the GSI: eventually
         consistent, so a conversation created a moment ago may not be listed yet."""
+        return self.message_group_rows(group_uuid).items
+
+    def message_group_rows(self, group_uuid: str) -> Page[MessageGroup]:
+        """get_message_group_rows as a Page (no cursor) that also counts the index's items
+        that are not group rows (`skipped`)."""
         group_uuid = schema.validate_uuid(group_uuid, field="message_group_uuid")
         kwargs: dict[str, Any] = {
             "TableName": self.table_name,
@@ -397,11 +415,17 @@ class MessageStore:
             "ExpressionAttributeValues": self._serialize({":group": group_uuid}),
         }
         rows: list[MessageGroup] = []
+        skipped = 0
         while True:
             response = self._client.query(**kwargs)
-            rows.extend(items.group_from_item(self._deserialize(raw)) for raw in response["Items"])
+            for raw in response["Items"]:
+                row = _parsed(items.group_from_item, self._deserialize(raw))
+                if row is None:
+                    skipped += 1
+                else:
+                    rows.append(row)
             if "LastEvaluatedKey" not in response:
-                return rows
+                return Page(items=rows, next_cursor=None, skipped=skipped)
             kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
     # -- D ------------------------------------------------------------------------------------
@@ -523,6 +547,15 @@ class MessageStore:
         if self._converts_values:
             return dict(raw)
         return {name: self._deserializer.deserialize(value) for name, value in raw.items()}
+
+
+def _parsed(parse: Callable[[Mapping[str, Any]], T], item: Mapping[str, Any]) -> T | None:
+    """The model of an item, or None when it is not one: the table is shared, and another
+    writer's item (or one of ours damaged by hand) is counted and left out, never raised."""
+    try:
+        return parse(item)
+    except (ValueError, TypeError):
+        return None
 
 
 def _error_code(error: ClientError) -> str:

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import json
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -16,6 +21,8 @@ from stacks.props import (
     removal_policy,
 )
 from stacks.settings import DEV, PROD, STAGES, UNITS, UnknownStageError, stage_settings
+
+from .conftest import ROOT
 
 
 def test_stages_are_dev_prod_and_local() -> None:
@@ -181,3 +188,30 @@ def test_every_unit_has_its_own_frozen_props() -> None:
         field = dataclasses.fields(props)[0].name
         with pytest.raises(dataclasses.FrozenInstanceError):
             setattr(props, field, None)
+
+
+@pytest.mark.parametrize("stage", ["", "  "])
+def test_an_empty_stage_fails_the_synth_instead_of_meaning_dev(stage: str) -> None:
+    """`make synth STAGE=` passes `-c stage=`: a mistake, never a silent dev synth."""
+    with pytest.raises(UnknownStageError, match=r"stage is empty.*valid stages: dev, local, prod"):
+        build_app(context={"stage": stage})
+    with pytest.raises(UnknownStageError, match="stage is empty"):
+        build_app(stage)
+
+
+@pytest.mark.parametrize(("stage", "reason"), [("nope", "unknown stage 'nope'"), ("", "empty")])
+def test_the_cli_entry_says_a_bad_stage_in_one_line(
+    stage: str, reason: str, tmp_path: Path
+) -> None:
+    """cdk_app.py as `cdk synth -c stage=...` runs it (context in CDK_CONTEXT_JSON), in a
+    process of its own: the jsii runtime of this one has its environment fixed already."""
+    env = {**os.environ, "CDK_CONTEXT_JSON": json.dumps({"stage": stage}),
+           "CDK_OUTDIR": str(tmp_path)}  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "cdk_app.py"], cwd=ROOT, env=env, capture_output=True, text=True,
+        timeout=120, check=False,
+    )  # fmt: skip
+    assert result.returncode == 2
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("error: ") and reason in line
+    assert line.endswith("valid stages: dev, local, prod")

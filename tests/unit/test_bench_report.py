@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 from bench import measure, report
@@ -59,3 +61,45 @@ def test_header_names_the_results_file_and_the_machine() -> None:
     text = report.render(_results(), SOURCE)
     assert "[`results/2026-01-01.json`](results/2026-01-01.json)" in text
     assert "on 2 cores (x86_64)" in text
+
+
+def test_ratios_come_from_exact_figures_not_rounded_ones() -> None:
+    """Busy: 2 invocations for 120 messages against 5 a message is 300x, not 5 / 0.017."""
+    from bench import processor_bench
+
+    figures = dict.fromkeys(processor_bench._RATIO_KEYS, 1.0)
+    ours = {**figures, "invocations_per_message": 2 / 120}
+    course = {**figures, "invocations_per_message": 5.0}
+    assert processor_bench._ratios(ours, course)["invocations_per_message"] == 300.0
+    assert processor_bench._rounded(ours)["invocations_per_message"] == 0.017
+
+
+def test_a_partial_run_keeps_the_days_earlier_figures(tmp_path: Path) -> None:
+    """`--skip` on a second run of the day does not lose what the first run measured."""
+    from bench import run
+
+    out = tmp_path / "2026-01-01.json"
+    earlier = {"a": {"v": 1}, "b": {"v": 1}, "c": {"error": "boom"}}
+    out.write_text(json.dumps({"date": "2026-01-01T08:00:00+00:00", "parts": earlier}))
+    results: dict[str, Any] = {"parts": {"a": {"skipped": "--skip"}, "b": {"v": 2}}}
+    run._keep_earlier_figures(results, out)
+    assert results["parts"] == {
+        "a": {"v": 1, "measured_by_run": "2026-01-01T08:00:00+00:00"},
+        "b": {"v": 2},
+    }
+
+
+def test_reads_table_shows_bytes_units_and_requests() -> None:
+    page = {"bytes": 6202, "rcu": 1.0, "requests": 1}
+    reads = {
+        "get_conversation_20": {"bytes": 5953, "rcu": 1.0},
+        "get_conversation_3": {"bytes": 1104, "rcu": 0.5},
+        "scan_3": {"bytes": 921, "rcu": 0.5},
+        "seed_group_row_bytes": {"min": 258, "max": 316},
+        "list_conversations_deep": {"conversations": 100, "page_1": page,
+                                    "page_5": {"bytes": 29510, "rcu": 7.0, "requests": 2}},
+    }  # fmt: skip
+    text = report.render(_results(reads=reads), SOURCE)
+    assert "| `get-conversation --limit 20` (seed) | 5953 | 1.0 | 1 |" in text
+    assert "| pattern B page 5 of 100 conversations | 29510 | 7.0 | 2 |" in text
+    assert "A seed group row is 258-316 bytes." in text

@@ -15,22 +15,26 @@ from tools import users
 from tools.capacity import CapacityMeter
 from tools.connection import Connection, connect, prod_option, table_option
 from tools.errors import ToolError
-from tools.output import echo_json, local_time, render_table, stdout
+from tools.output import echo_json, local_time, render_table, stdout, warn_skipped
 
 T = TypeVar("T")
 MAX_LIMIT = 1000
 
 
-def _collect(fetch: Callable[[int, str | None], Page[T]], limit: int) -> list[T]:
-    """Up to `limit` items, following the store's cursors page by page."""
+def _collect(fetch: Callable[[int, str | None], Page[T]], limit: int, kind: str) -> list[T]:
+    """Up to `limit` items, following the store's cursors page by page; one warning line for
+    the items the store left out (not `kind`: another writer's, or malformed)."""
     found: list[T] = []
+    skipped = 0
     cursor = None
     while len(found) < limit:
         page = fetch(min(MAX_PAGE_SIZE, limit - len(found)), cursor)
         found.extend(page.items)
+        skipped += page.skipped
         if page.next_cursor is None:
             break
         cursor = page.next_cursor
+    warn_skipped(skipped, kind)
     return found
 
 
@@ -77,7 +81,7 @@ def get_conversation(
     def fetch(page_size: int, cursor: str | None) -> Page[Message]:
         return store.list_messages(group_uuid, limit=page_size, before=cursor)
 
-    messages: list[Message] = _collect(fetch, limit)
+    messages: list[Message] = _collect(fetch, limit, "messages")
     messages.reverse()
     if not messages:
         raise ToolError(
@@ -132,7 +136,7 @@ def list_conversations(
     def fetch(page_size: int, cursor: str | None) -> Page[MessageGroup]:
         return store.list_message_groups(user_uuid, limit=page_size, cursor=cursor)
 
-    groups: list[MessageGroup] = _collect(fetch, limit)
+    groups: list[MessageGroup] = _collect(fetch, limit, "group rows")
     who = f"@{known.handle}" if known else user_uuid
     if not groups and known is None:
         raise ToolError(

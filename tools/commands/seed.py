@@ -14,7 +14,7 @@ from cruddur_messages.timestamps import parse_timestamp
 from tools import seedfile, users
 from tools.connection import connect, prod_option, table_option
 from tools.errors import ToolError
-from tools.output import plural, stderr
+from tools.output import plural, stderr, warn_skipped
 
 
 class _Clock:
@@ -44,14 +44,17 @@ class _Ids:
         return self._queue.popleft()
 
 
-def _existing_message_uuids(store: MessageStore, group_uuid: str) -> set[str]:
+def _existing_message_uuids(store: MessageStore, group_uuid: str) -> tuple[set[str], int]:
+    """The conversation's message ids, and how many of its items are not messages."""
     found: set[str] = set()
+    skipped = 0
     cursor = None
     while True:
         page = store.list_messages(group_uuid, limit=MAX_PAGE_SIZE, before=cursor)
         found.update(message.message_uuid for message in page.items)
+        skipped += page.skipped
         if page.next_cursor is None:
-            return found
+            return found, skipped
         cursor = page.next_cursor
 
 
@@ -82,8 +85,10 @@ def seed(conversation_file: Path, users_file: Path, table: str | None, prod: boo
     store = MessageStore(connection.client, table_name=name, clock=clock, id_factory=ids)
 
     group_uuid = conversation.group_uuid
-    existing = _existing_message_uuids(store, group_uuid)
-    has_rows = bool(store.get_message_group_rows(group_uuid))
+    existing, skipped = _existing_message_uuids(store, group_uuid)
+    rows = store.message_group_rows(group_uuid)
+    warn_skipped(skipped + rows.skipped, "messages or group rows")
+    has_rows = bool(rows.items)
     if existing and not has_rows:
         raise ToolError(
             f"conversation {group_uuid} has messages but no group rows in {name}; "
