@@ -257,7 +257,7 @@ def run(
     from stream_processor import budget, handler
 
     stages = {name: s.function.memory_mb for name, s in STAGES.items()}
-    timeout_s = max(s.processor_timeout_seconds for s in STAGES.values())
+    timeout_s = max(s.function.timeout_seconds for s in STAGES.values())
     started = time.perf_counter()
     extra = {schema.TABLE_NAME_ENV: TABLE, schema.GSI_NAME_ENV: schema.GSI_NAME}
     with cloud.offline_environ(extra=extra):

@@ -44,7 +44,7 @@ def test_the_client_counts_attempts_not_retries_and_pools_a_connection_per_worke
 @pytest.mark.parametrize("stage", sorted(STAGES))
 def test_the_margin_and_the_index_wait_fit_inside_every_stages_timeout(stage: str) -> None:
     """A batch can always start: the margin plus the one index wait leave time for work."""
-    timeout = STAGES[stage].processor_timeout_seconds
+    timeout = STAGES[stage].function.timeout_seconds
     assert timeout / 2 > budget.CALL_WORST_S + budget.ANSWER_S + batch.INDEX_WAIT_S
 
 
@@ -56,7 +56,7 @@ def test_the_lagging_batch_returns_inside_the_timeout_with_every_stale_conversat
     fake = FakeDynamoDB(round_trip_s=0.005)
     lagging = scenarios.lagging_batch(fake)
     fake.attach(handler_module.client())
-    timeout = STAGES["prod"].processor_timeout_seconds
+    timeout = STAGES["prod"].function.timeout_seconds
     started = time.monotonic()
     response = handler_module.handler({"Records": lagging.records}, scenarios.Context(timeout))
     elapsed = time.monotonic() - started
