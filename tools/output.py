@@ -48,7 +48,7 @@ def _json_default(value: Any) -> Any:
     if isinstance(value, set | frozenset):
         return sorted(value, key=str)
     if isinstance(value, Binary):
-        value = value.value  # type: ignore[attr-defined]  # the stubs omit Binary.value
+        value = value.value
     if isinstance(value, bytes | bytearray):
         return base64.b64encode(bytes(value)).decode("ascii")
     raise TypeError(f"not JSON serializable: {type(value).__name__}")
