@@ -34,8 +34,8 @@ def run(base: str, repo: Path = trees.ROOT) -> int:
     blocked = [f for f in found if f.token not in allowed]
     print("Guard:")
     for finding in found:
-        state = "refused" if finding in blocked else f"allowed by {guard.TRAILER}"
-        print(f"- {finding.token}: {finding.what} ({state})")
+        state = "REFUSED" if finding in blocked else f"allowed by {guard.TRAILER}"
+        print(f"- {state}: {finding.token}: {finding.what}")
     if blocked:
         print(guard.refusal(blocked, base), file=sys.stderr)
         return 1
