@@ -87,8 +87,8 @@ def refusal(blocked: Sequence[Finding], base: str) -> str:
     """The exit message: what was refused and exactly how to allow it."""
     tokens = " ".join(f.token for f in blocked)
     lines = [
-        f"make diff: refused {len(blocked)} change(s) to stateful resources or permissions:",
-        *(f"  {f.token}: {f.what}" for f in blocked),
+        f"make diff: refused {len(blocked)} change(s) to stateful resources or permissions"
+        " (REFUSED under Guard).",
         "If intended, say so in a commit of the change (between BASE and HEAD) with this trailer,",
         "then run make diff again with the same BASE:",
         f"  {TRAILER}: {tokens}",
