@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from review.changes import StageDiff
+from review.model import StageDiff
 
 TRAILER: Final = "Allow-Infra-Change"
 # Stateful by type, not by logical id: a renamed or re-implemented resource stays guarded.

@@ -6,7 +6,8 @@ import json
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from review.changes import CODE_CHANGED, PropertyChange, ResourceChange, StageDiff
+from review.changes import CODE_CHANGED
+from review.model import PropertyChange, ResourceChange, StageDiff
 
 _MARK = {"WILL_CREATE": "+", "WILL_DESTROY": "-", "WILL_ORPHAN": "-"}
 # Policies and rules are shown in the IAM and security-group tables, statement by statement.

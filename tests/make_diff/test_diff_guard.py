@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 from conftest import Templates, only
 
-from review.changes import StageDiff, diff_stages
+from review.changes import diff_stages
 from review.guard import findings
+from review.model import StageDiff
 
 TABLE = "AWS::DynamoDB::Table"
 
