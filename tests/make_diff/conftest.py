@@ -6,13 +6,11 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
+from stage_templates import Templates
 
 from review import trees
-
-Templates = dict[str, dict[str, Any]]
 
 
 @pytest.fixture(scope="session")
@@ -25,10 +23,3 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Templates:
 def templates(synthesized: Templates) -> Callable[[], Templates]:
     """A fresh deep copy of every stage's template per call, free to edit."""
     return lambda: copy.deepcopy(synthesized)
-
-
-def only(template: dict[str, Any], resource_type: str) -> tuple[str, dict[str, Any]]:
-    """The one resource of a type, as (logical id, resource): tests find resources by type."""
-    found = [(i, r) for i, r in template["Resources"].items() if r["Type"] == resource_type]
-    assert len(found) == 1, f"expected one {resource_type}, found {[i for i, _ in found]}"
-    return found[0]

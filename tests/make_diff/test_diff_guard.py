@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from conftest import Templates, only
+from stage_templates import Templates, only
 
 from review.changes import diff_stages
 from review.guard import findings

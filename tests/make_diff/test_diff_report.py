@@ -6,7 +6,7 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
-from conftest import Templates, only
+from stage_templates import Templates, only
 
 from review.changes import CODE_CHANGED, diff_stages
 from review.guard import TRAILER, Finding, allowed_tokens, refusal
