@@ -75,13 +75,12 @@ def resource_lines(resource: ResourceChange) -> Iterator[str]:
 
 
 def _table(rows: Sequence[Sequence[str]]) -> Iterator[str]:
-    cells = [[" ".join(cell.split()).replace("|", "\\|") or " " for cell in row] for row in rows]
-    header, *body = cells
-    header = [h or "change" for h in header]
-    yield "| " + " | ".join(header) + " |"
+    """cdk diff's summary rows (header first) as a Markdown table, one line per row."""
+    header, *body = [[" ".join(cell.split()).replace("|", "\\|") for cell in row] for row in rows]
+    yield "| " + " | ".join(cell or "change" for cell in header) + " |"
     yield "|" + "---|" * len(header)
     for row in body:
-        yield "| " + " | ".join(row) + " |"
+        yield "| " + " | ".join(cell or " " for cell in row) + " |"
 
 
 def stage_section(diff: StageDiff) -> Iterator[str]:

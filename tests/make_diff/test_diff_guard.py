@@ -12,6 +12,7 @@ from stage_templates import Templates, only
 from review.changes import diff_stages
 from review.guard import findings
 from review.model import StageDiff
+from review.render import report
 
 TABLE = "AWS::DynamoDB::Table"
 
@@ -148,3 +149,25 @@ def test_a_broader_iam_statement_fires(templates: Callable[[], Templates]) -> No
     assert diff.iam_broadened
     assert [f.token for f in findings([diff])] == ["prod/iam"]
     assert any("dynamodb:Scan" in cell for row in diff.iam_statements for cell in row)
+    table = [line for line in report([diff], "t").splitlines() if line.startswith("|")]
+    assert table[0] == "| change | Resource | Effect | Action | Principal | Condition |"
+    assert any(line.startswith("| + | * | Allow | dynamodb:Scan |") for line in table)
+
+
+def test_an_added_security_group_rule_fires_and_reads_as_a_table(
+    templates: Callable[[], Templates],
+) -> None:
+    def open_ssh(template: Any) -> None:
+        group = only(template, "AWS::EC2::SecurityGroup")[1]["Properties"]
+        group["SecurityGroupIngress"] = [
+            {"CidrIp": "0.0.0.0/0", "FromPort": 22, "IpProtocol": "tcp", "ToPort": 22}
+        ]
+
+    diff = edited(templates, "prod", open_ssh)
+    assert [f.token for f in findings([diff])] == ["prod/security-groups"]
+    text = report([diff], "t")
+    assert "Security group changes (rules added):" in text
+    assert any(
+        line.startswith("| + |") and "| In | TCP 22 | Everyone (IPv4) |" in line
+        for line in text.splitlines()
+    )
