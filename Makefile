@@ -9,16 +9,17 @@ PYTHON := $(VENV)/bin/python
 PYTEST := $(VENV)/bin/pytest
 STAGE ?= dev
 PORT ?= 8000
+BASE ?= HEAD
 
 # node_modules/.bin first, so the CDK CLI and jsii (under the Python CDK) both run on Node 22.
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 export CDK_DISABLE_VERSION_CHECK := 1
 export CDK_DISABLE_CLI_TELEMETRY := true
 
-.PHONY: help setup synth test test-unit test-infra test-integration test-e2e lint format local demo bench clean
+.PHONY: help setup synth diff test test-unit test-infra test-integration test-e2e lint format local demo bench clean
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	python3 -m venv $(VENV)
@@ -34,6 +35,9 @@ setup: $(VENV)/.installed node_modules/.installed ## create .venv and install th
 
 synth: setup ## synthesize the stack of STAGE (default dev) into cdk.out/
 	cdk synth --quiet -c stage=$(STAGE)
+
+diff: setup ## what the working tree changes in each stage vs BASE (default HEAD); guards stateful resources
+	@$(PYTHON) -m review --base '$(BASE)'
 
 test: setup ## run the whole suite: unit, template, integration and end-to-end
 	$(PYTEST) tests
