@@ -30,12 +30,16 @@ from werkzeug.serving import make_server
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
-from local import cloud
+from local import authz, cloud
 
 _READY_TIMEOUT_S: Final = 10.0
 
 
-class PortInUseError(RuntimeError):
+class StartError(RuntimeError):
+    """The endpoint cannot start; the message is one line saying why and what to do."""
+
+
+class PortInUseError(StartError):
     """Something already listens on the port the endpoint was asked to use."""
 
     def __init__(self, port: int) -> None:
@@ -62,16 +66,25 @@ class _OneRequestAtATime:
             return list(self._app(environ, start_response))
 
 
+class PolicyEngineError(StartError):
+    """The policy engine that authorizes role-signed requests cannot run."""
+
+
 class _Server(ThreadedMotoServer):
-    """moto's threaded server with serialized backends, reporting a failed bind instead of
-    leaving start() waiting."""
+    """moto's threaded server with serialized backends and, in front of moto, the authorization
+    of role-signed requests; reports a failed bind instead of leaving start() waiting."""
 
     startup_error: OSError | None = None
+    authorization: authz.Running | None = None
 
     def _server_entry(self) -> None:
         # moto's own _server_entry, with the application wrapped.
         try:
-            app = _OneRequestAtATime(DomainDispatcherApplication(create_backend_app))
+            backends: Any = DomainDispatcherApplication(create_backend_app)
+            if self.authorization is not None:
+                backends = self.authorization.wrap(backends)
+            # Inside the lock: the authorizer reads moto's backends too.
+            app = _OneRequestAtATime(backends)
             self._server = make_server(
                 self._ip_address, self._port, app, True, request_handler=MotoRequestHandler
             )
@@ -81,6 +94,11 @@ class _Server(ThreadedMotoServer):
             return
         self._server_ready_event.set()
         self._server.serve_forever()
+
+    def stop(self) -> None:
+        super().stop()
+        if self.authorization is not None:
+            self.authorization.stop()
 
 
 def _hand_streams_to_the_pump() -> None:
@@ -118,12 +136,20 @@ def port_is_free(port: int) -> bool:
     return True
 
 
-def start(port: int = cloud.DEFAULT_PORT) -> ThreadedMotoServer:
-    """Start the endpoint in a background thread of this process; PortInUseError if taken."""
+def start(port: int = cloud.DEFAULT_PORT, *, authorize: bool = True) -> ThreadedMotoServer:
+    """Start the endpoint in a background thread of this process, with the policy engine that
+    authorizes role-signed requests (authorize=False: moto alone, for tests that need no role).
+    StartError (PortInUseError, PolicyEngineError) with one line if it cannot start."""
     if not 0 < port < 65536:
         raise ValueError(f"port must be between 1 and 65535, got {port}")
     if not port_is_free(port):
         raise PortInUseError(port)
+    authorization = None
+    if authorize:
+        try:
+            authorization = authz.start()
+        except authz.EngineUnavailable as error:
+            raise PolicyEngineError(str(error)) from None
     _hand_streams_to_the_pump()
     # One access-log line per request would drown the pump's one line per batch.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
@@ -134,8 +160,10 @@ def start(port: int = cloud.DEFAULT_PORT) -> ThreadedMotoServer:
     )
     warnings.filterwarnings("ignore", message="Tried to parse AWS::", category=UserWarning)
     server = _Server(ip_address=cloud.HOST, port=port, verbose=False)
+    server.authorization = authorization
     server.start()
     if server.startup_error is not None:
+        server.stop()
         if server.startup_error.errno == errno.EADDRINUSE:
             raise PortInUseError(port) from None
         raise server.startup_error
@@ -162,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         server = start(args.port)
-    except (PortInUseError, ValueError) as error:
+    except (StartError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     print(f"local cloud listening on {cloud.endpoint_url(args.port)} (state in memory; Ctrl-C)")
@@ -173,6 +201,7 @@ def main(argv: list[str] | None = None) -> int:
         print("local cloud stopped")
     finally:
         server.stop()
+        print(authz.audit_summary())
     return 0
 
 
