@@ -63,9 +63,7 @@ class PolicyEngine:
         """Start the engine and wait until it has evaluated a first policy; EngineUnavailable
         (one line) if Node or the package is missing, or Node is not version 22."""
         if not node.exists():
-            raise EngineUnavailable(
-                f"the policy engine needs {node.relative_to(PROJECT_ROOT)}: {_FIX}"
-            )
+            raise EngineUnavailable(f"the policy engine needs {_shown(node)}: {_FIX}")
         try:
             process = subprocess.Popen(
                 [str(node), str(SCRIPT)],
@@ -135,6 +133,10 @@ class PolicyEngine:
         lines = [line for line in stderr.splitlines() if line.strip()]
         cannot_find = [line for line in lines if "Cannot find" in line or "ERR_" in line]
         return (cannot_find or lines or [f"exit {self._process.returncode}"])[0].strip()
+
+
+def _shown(path: Path) -> str:
+    return str(path.relative_to(PROJECT_ROOT) if path.is_relative_to(PROJECT_ROOT) else path)
 
 
 def _readline_within(stream: IO[str], timeout_s: float) -> str:

@@ -181,7 +181,8 @@ def test_streams_calls_name_the_stream() -> None:
 
 def _describe(service: str, **request: Any) -> tuple[Any, Any]:
     headers = {
-        "authorization": f"AWS4-HMAC-SHA256 Credential=ASIAX/20240101/{REGION}/{service}/aws4_request, "
+        "authorization": "AWS4-HMAC-SHA256 "
+        f"Credential=ASIAX/20240101/{REGION}/{service}/aws4_request, "
         "SignedHeaders=host, Signature=0",
         **request.pop("headers", {}),
     }
