@@ -19,6 +19,7 @@ import warnings
 from typing import TYPE_CHECKING, Any, Final
 
 from moto.awslambda.models import LambdaBackend
+from moto.logs.models import LogGroup
 from moto.moto_server.werkzeug_app import (
     DomainDispatcherApplication,
     MotoRequestHandler,
@@ -118,6 +119,23 @@ def _hand_streams_to_the_pump() -> None:
     LambdaBackend.send_dynamodb_items = keep_records  # type: ignore[method-assign]
 
 
+def _log_group_arn_as_cloudformation_returns_it() -> None:
+    """`Fn::GetAtt LogGroup.Arn` ends in `:*` in AWS ("arn:aws:logs:...:log-group:NAME:*", the
+    Return values of AWS::Logs::LogGroup in the CloudFormation User Guide); moto returns it
+    without. A role policy granting logs:PutLogEvents on that ARN would then deny the function's
+    log streams here and allow them in AWS: give the deployed policies AWS's ARN."""
+    original = LogGroup.get_cfn_attribute
+    if getattr(original, "_with_stream_wildcard", False):
+        return
+
+    def get_cfn_attribute(self: LogGroup, attribute_name: str) -> Any:
+        value = original(self, attribute_name)
+        return f"{value}:*" if attribute_name == "Arn" else value
+
+    get_cfn_attribute._with_stream_wildcard = True  # type: ignore[attr-defined]
+    LogGroup.get_cfn_attribute = get_cfn_attribute  # type: ignore[method-assign]
+
+
 def free_port() -> int:
     """A port nothing listens on now (the OS picks it), for tests and benchmarks."""
     with socket.socket() as sock:
@@ -151,6 +169,7 @@ def start(port: int = cloud.DEFAULT_PORT, *, authorize: bool = True) -> Threaded
         except authz.EngineUnavailable as error:
             raise PolicyEngineError(str(error)) from None
     _hand_streams_to_the_pump()
+    _log_group_arn_as_cloudformation_returns_it()
     # One access-log line per request would drown the pump's one line per batch.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     # Types moto's CloudFormation skips (alarms, queue and bucket policies) are listed in

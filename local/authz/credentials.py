@@ -19,6 +19,7 @@ from local import cloud
 # endpoint takes a session of the function's role with that name to be inside the function's VPC.
 # The mapping's poller reads the stream and delivers failures from Lambda's own network.
 MAPPING_SESSION_NAME: Final = "lambda-event-source-mapping"
+SESSION_NAME_MAX: Final = 64  # STS's limit on RoleSessionName
 
 
 def assume_role_credentials(endpoint: str, role_arn: str, session_name: str) -> Mapping[str, str]:
@@ -46,10 +47,10 @@ def function_credentials(endpoint: str, function_name: str) -> Mapping[str, str]
     configuration = cloud.client("lambda", endpoint).get_function_configuration(
         FunctionName=function_name
     )
-    # The session name is the function's name, as the endpoint expects (see deployed.py).
-    return assume_role_credentials(
-        endpoint, str(configuration["Role"]), str(configuration["FunctionName"])
-    )
+    # The session is named after the function (cut to STS's 64 characters), which is how the
+    # endpoint knows the session runs inside the function's VPC (see deployed.py).
+    name = str(configuration["FunctionName"])[:SESSION_NAME_MAX]
+    return assume_role_credentials(endpoint, str(configuration["Role"]), name)
 
 
 def mapping_credentials(endpoint: str, function_name: str) -> Mapping[str, str]:

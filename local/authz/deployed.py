@@ -54,15 +54,16 @@ class DeployedState:
         self._sessions: dict[str, Session] = {}
 
     def session(self, access_key: str) -> Session | None:
-        """The assumed-role session of an access key; None for any other key (the local
-        development credentials, which are never evaluated)."""
+        """The session of an access key if it is a session of a deployed function's execution
+        role; None for any other key: the local development credentials and the sessions the
+        CDK CLI assumes from them (its bootstrap roles), which are never evaluated."""
         if access_key in self._sessions:
             return self._sessions[access_key]
         if not access_key.startswith("ASIA"):  # moto's temporary keys, like AWS's
             return None
         for account in list(sts_backends):
             assumed = sts_backends[account][_PARTITION].get_assumed_role_from_access_key(access_key)
-            if assumed is not None:
+            if assumed is not None and _is_execution_role(assumed.account_id, assumed.role_arn):
                 found = Session(
                     access_key, assumed.account_id, assumed.role_arn, assumed.session_name
                 )
@@ -101,14 +102,19 @@ class DeployedState:
 
     def dynamodb_gateway_endpoint(self, session: Session, region: str) -> GatewayEndpoint | None:
         """The gateway endpoint a session's DynamoDB calls pass through, if the session is a
-        function's execution environment (its name is the function's, its role the function's)
+        function's execution environment (named after the function, of the function's role)
         and that function runs in a VPC whose route tables send DynamoDB to such an endpoint."""
-        try:
-            function = lambda_backends[session.account][region].get_function(session.session_name)
-        except Exception:  # no such function: a session outside any VPC
+        functions = [
+            function
+            for function in lambda_backends[session.account][region]._lambdas.all()
+            # Session names stop at 64 characters; function names can be longer.
+            if function.function_name[:64] == session.session_name
+            and function.role == session.role_arn
+        ]
+        if not functions:  # not a function's session: outside any VPC
             return None
-        vpc_config = getattr(function, "_vpc_config", None) or {}
-        if function.role != session.role_arn or not vpc_config.get("SubnetIds"):
+        vpc_config = getattr(functions[0], "_vpc_config", None) or {}
+        if not vpc_config.get("SubnetIds"):
             return None
         ec2 = ec2_backends[session.account][region]
         route_tables = _route_tables_of(ec2, list(vpc_config["SubnetIds"]))
@@ -124,6 +130,15 @@ class DeployedState:
                     endpoint.id, endpoint.vpc_id, _document(endpoint.policy_document)
                 )
         return None
+
+
+def _is_execution_role(account: str, role_arn: str) -> bool:
+    backends = lambda_backends[account]
+    return any(
+        function.role == role_arn
+        for region in list(backends)
+        for function in backends[region]._lambdas.all()
+    )
 
 
 def _route_tables_of(ec2: Any, subnet_ids: list[str]) -> set[str]:

@@ -131,3 +131,25 @@ def test_the_mappings_session_reads_the_stream_and_sends_to_the_failure_queue(
         dev_sqs.delete_message(
             QueueUrl=deployment.failure_queue_url, ReceiptHandle=probe["ReceiptHandle"]
         )
+
+
+def test_the_roles_log_permissions_cover_the_functions_log_streams(
+    endpoint: str, deployment: deploy.Deployment
+) -> None:
+    """The deployed grant is the log group's CloudFormation ARN (`...:log-group:NAME:*` in AWS):
+    the function's log streams are under it."""
+    resources = cloud.client("cloudformation", endpoint).list_stack_resources(
+        StackName=deployment.stack_name
+    )["StackResourceSummaries"]
+    (group,) = [
+        r["PhysicalResourceId"] for r in resources if r["ResourceType"] == "AWS::Logs::LogGroup"
+    ]
+    credentials = authz.mapping_credentials(endpoint, deployment.function_name)
+    logs = authz.role_client("logs", endpoint, credentials)
+    stream = f"2024/01/01/[$LATEST]{uuid.uuid4().hex}"
+    logs.create_log_stream(logGroupName=group, logStreamName=stream)
+    logs.put_log_events(
+        logGroupName=group,
+        logStreamName=stream,
+        logEvents=[{"timestamp": 1_700_000_000_000, "message": "probe"}],
+    )

@@ -293,6 +293,19 @@ def test_development_credentials_are_not_evaluated(world: World) -> None:
     assert (authz.AUDIT.authorized, authz.AUDIT.denied) == before
 
 
+def test_sessions_of_roles_no_function_runs_as_are_not_evaluated(world: World) -> None:
+    """As the CDK CLI's sessions of its bootstrap roles: assumed from the development
+    credentials, for tooling, not for a deployed function."""
+    iam = cloud.client("iam", world.endpoint)
+    tooling = iam.create_role(
+        RoleName=f"tooling-{uuid.uuid4().hex[:8]}", AssumeRolePolicyDocument=json.dumps(TRUST)
+    )["Role"]["Arn"]
+    before = (authz.AUDIT.authorized, authz.AUDIT.denied)
+    credentials = authz.assume_role_credentials(world.endpoint, tooling, "aws-cdk-tooling")
+    world.client("dynamodb", credentials).describe_table(TableName=world.table)
+    assert (authz.AUDIT.authorized, authz.AUDIT.denied) == before
+
+
 def test_the_audit_is_one_line_with_the_first_denial(world: World) -> None:
     summary = authz.audit_summary()
     assert summary.startswith("authorization: ")
