@@ -286,6 +286,15 @@ def test_an_s3_put_without_permission_is_denied_as_s3_denies(world: World) -> No
     assert f"s3:PutObject on resource: arn:aws:s3:::{world.bucket}/batch.json" in message
 
 
+def test_a_call_the_authorizer_does_not_model_is_refused(world: World) -> None:
+    ddb = world.client("dynamodb", authz.function_credentials(world.endpoint, world.function))
+    with pytest.raises(ClientError) as error:
+        ddb.create_table(**schema.create_table_kwargs(f"never-{uuid.uuid4().hex[:8]}"))
+    code, message = _denial(error)
+    assert code == "AccessDeniedException"
+    assert "dynamodb:CreateTable" in message and "does not model" in message
+
+
 def test_development_credentials_are_not_evaluated(world: World) -> None:
     before = (authz.AUDIT.authorized, authz.AUDIT.denied)
     item = {schema.PARTITION_KEY: {"S": f"{schema.MESSAGE_PREFIX}dev"}, schema.SORT_KEY: {"S": "1"}}
