@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import ast
+import copy
 import json
 import uuid
 from collections.abc import Iterator
@@ -77,8 +79,9 @@ def endpoint_admitting_only_query(endpoint: str) -> Iterator[None]:
         for e in ec2.describe_vpc_endpoints()["VpcEndpoints"]
         if e["ServiceName"].endswith(".dynamodb")
     ]
-    deployed = gateway["PolicyDocument"]
-    narrowed = json.loads(deployed)
+    # moto keeps the template's document as a dict and describes it as Python's repr of it.
+    deployed = ast.literal_eval(gateway["PolicyDocument"])
+    narrowed = copy.deepcopy(deployed)
     for statement in narrowed["Statement"]:
         statement["Action"] = ["dynamodb:Query"]
     ec2.modify_vpc_endpoint(
@@ -87,7 +90,9 @@ def endpoint_admitting_only_query(endpoint: str) -> Iterator[None]:
     try:
         yield
     finally:
-        ec2.modify_vpc_endpoint(VpcEndpointId=gateway["VpcEndpointId"], PolicyDocument=deployed)
+        ec2.modify_vpc_endpoint(
+            VpcEndpointId=gateway["VpcEndpointId"], PolicyDocument=json.dumps(deployed)
+        )
 
 
 @pytest.mark.usefixtures("endpoint_admitting_only_query")
