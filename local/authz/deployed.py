@@ -145,8 +145,14 @@ def _route_tables_of(ec2: Any, subnet_ids: list[str]) -> set[str]:
     tables: set[str] = set()
     for subnet_id in subnet_ids:
         subnet = ec2.get_subnet(subnet_id)
+        # moto records API associations on the route table, CloudFormation's apart from it.
         explicit = [
             rt.id for rt in ec2.route_tables.values() if subnet_id in rt._associations.values()
+        ]
+        explicit += [
+            association.route_table_id
+            for association in ec2.subnet_associations.values()
+            if association.subnet_id == subnet_id
         ]
         main = [
             rt.id
