@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import json
 import subprocess
+import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,29 +55,34 @@ def endpoint_policy_for_engine(policy: dict[str, Any]) -> dict[str, Any]:
 class PolicyEngine:
     """A running engine; `evaluate` is safe to call from several threads (one at a time)."""
 
-    def __init__(self, process: subprocess.Popen[str]) -> None:
+    def __init__(self, process: subprocess.Popen[str], stderr: IO[str]) -> None:
         self._process = process
+        self._stderr = stderr
         self._lock = threading.Lock()
 
     @classmethod
-    def start(cls, node: Path = NODE) -> PolicyEngine:
+    def start(cls, node: Path = NODE, script: Path = SCRIPT) -> PolicyEngine:
         """Start the engine and wait until it has evaluated a first policy; EngineUnavailable
         (one line) if Node or the package is missing, or Node is not version 22."""
         if not node.exists():
             raise EngineUnavailable(f"the policy engine needs {_shown(node)}: {_FIX}")
+        # A file, not a pipe: nobody reads the engine's stderr while it runs, and a full pipe
+        # would block it mid-request.
+        stderr = tempfile.TemporaryFile("w+")  # noqa: SIM115 (closed by close())
         try:
             process = subprocess.Popen(
-                [str(node), str(SCRIPT)],
+                [str(node), str(script)],
                 cwd=PROJECT_ROOT,
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
+                stderr=stderr,
                 text=True,
                 bufsize=1,
             )
         except OSError as error:
+            stderr.close()
             raise EngineUnavailable(f"the policy engine cannot start ({error}): {_FIX}") from None
-        engine = cls(process)
+        engine = cls(process, stderr)
         ready = engine._read_line(timeout_s=_START_TIMEOUT_S)
         if ready is None or not ready.get("ready"):
             reason = engine._stderr_reason()
@@ -116,9 +122,9 @@ class PolicyEngine:
             except subprocess.TimeoutExpired:
                 self._process.kill()
                 self._process.wait()
-        for stream in (self._process.stdout, self._process.stderr):
-            if stream is not None:
-                stream.close()
+        if self._process.stdout is not None:
+            self._process.stdout.close()
+        self._stderr.close()
 
     def _read_line(self, timeout_s: float | None) -> dict[str, Any] | None:
         stdout = self._process.stdout
@@ -129,10 +135,11 @@ class PolicyEngine:
     def _stderr_reason(self) -> str:
         if self._process.poll() is None:
             return "no answer"
-        stderr = self._process.stderr.read() if self._process.stderr else ""
-        lines = [line for line in stderr.splitlines() if line.strip()]
-        cannot_find = [line for line in lines if "Cannot find" in line or "ERR_" in line]
-        return (cannot_find or lines or [f"exit {self._process.returncode}"])[0].strip()
+        self._stderr.seek(0)
+        stderr = self._stderr.read()
+        lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+        errors = [line for line in lines if line.startswith("Error") or "Cannot find" in line]
+        return (errors or lines or [f"exit {self._process.returncode}"])[0]
 
 
 def _shown(path: Path) -> str:

@@ -22,7 +22,7 @@ from botocore.exceptions import ClientError
 
 from cruddur_messages import schema
 from local import authz, cloud
-from local.authz.engine import EngineUnavailable, PolicyEngine
+from local.authz.engine import SCRIPT, EngineUnavailable, PolicyEngine
 
 REGION = cloud.REGION
 TRUST = {
@@ -326,6 +326,14 @@ def test_an_engine_that_cannot_start_says_what_to_run(tmp_path: Path) -> None:
     with pytest.raises(EngineUnavailable, match=r"run `make setup`") as missing:
         PolicyEngine.start(node=tmp_path / "node")
     assert "\n" not in str(missing.value)
+
+
+def test_an_engine_without_its_package_says_what_to_run(tmp_path: Path) -> None:
+    # The script run from a directory with no node_modules: the package cannot be found.
+    script = tmp_path / "engine.mjs"
+    script.write_text(SCRIPT.read_text())
+    with pytest.raises(EngineUnavailable, match=r"Cannot find package .* run `make setup`"):
+        PolicyEngine.start(script=script)
 
 
 def test_an_engine_on_the_wrong_node_says_what_to_run() -> None:
