@@ -1,15 +1,17 @@
-"""Authorization of every request signed with an assumed role's keys, before moto serves it.
+"""Authorization of every request signed with a session of a deployed function's execution role,
+before moto serves it.
 
-The request context (aws:* keys) is what AWS puts there for these calls:
+The request context (aws:* keys) is what AWS puts there for these calls (IAM User Guide, "AWS
+global condition context keys"):
 - aws:PrincipalArn is the role's ARN (not the session's), aws:PrincipalAccount its account,
-  aws:PrincipalType "AssumedRole", aws:userid "ROLEID:SESSION" is not modelled.
+  aws:PrincipalType "AssumedRole"; aws:userid and aws:PrincipalTag are not set.
 - aws:SourceVpce and aws:SourceVpc only when the call goes through a gateway endpoint: a DynamoDB
   table call (not Streams: DynamoDB Streams has no gateway endpoints) from a function's session.
 - aws:SecureTransport is "true": AWS's SDKs reach AWS over TLS only, and the plain-HTTP local
   endpoint stands in for that HTTPS endpoint. "false" would make every `Bool
   aws:SecureTransport false` deny fire on traffic that in AWS is always TLS.
-Requests signed with any other key (the local development credentials: tools, tests, cdk deploy)
-are served as before, unevaluated.
+Requests signed with any other key (the local development credentials: tools, tests; the
+sessions cdk deploy assumes from them) are served as before, unevaluated.
 """
 
 from __future__ import annotations
