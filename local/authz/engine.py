@@ -133,7 +133,9 @@ class PolicyEngine:
         return dict(json.loads(line)) if line.strip() else None
 
     def _stderr_reason(self) -> str:
-        if self._process.poll() is None:
+        try:  # stdout closed: the process is ending; give it a moment to finish writing why
+            self._process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
             return "no answer"
         self._stderr.seek(0)
         stderr = self._stderr.read()
