@@ -272,6 +272,27 @@ def _reads(part: Mapping[str, Any]) -> list[str]:
     return lines + _table(["read", "bytes", "RCU", "requests"], rows)
 
 
+def _authorization(part: Mapping[str, Any]) -> list[str]:
+    role, dev = part["round_trip_ms"]["role"], part["round_trip_ms"]["development"]
+    added = part["authorization_ms"]
+    return [
+        f"{part['calls']} of the stream processor's calls (PutItem, Query on the index, "
+        "DeleteItem) signed with the function's role session, each authorized against the role's "
+        "policy and the VPC's gateway endpoint policy by the Node policy engine "
+        "(`python -m bench.authz_bench`). Added latency is the authorization time inside the "
+        f"endpoint; goal: median <= {part['goal_median_ms']} ms.",
+        "",
+        *_table(
+            ["measure", "median (ms)", "p99 (ms)"],
+            [
+                ["authorization, added per call", added["median"], added["p99"]],
+                ["round trip, role session", role["median"], role["p99"]],
+                ["round trip, development credentials (not evaluated)", dev["median"], dev["p99"]],
+            ],
+        ),
+    ]
+
+
 _SECTIONS: Final = (
     ("synth", "1. Synth", _synth),
     ("tests", "2. Test suite", _tests),
@@ -280,6 +301,7 @@ _SECTIONS: Final = (
     ("end_to_end", "5. End to end on the local cloud", _end_to_end),
     ("processor_throughput", "6. Stream processor throughput and time budget", _throughput),
     ("reads", "7. Reads", _reads),
+    ("authorization", "8. Authorization of role-signed requests (local cloud)", _authorization),
 )
 
 

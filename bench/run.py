@@ -37,6 +37,7 @@ PARTS: Final = (
     "processor_throughput",
     "end_to_end",
     "reads",
+    "authorization",
 )
 # What each part needs of the remaining time to be worth starting (from earlier runs here).
 _MIN_BUDGET_S: Final = {
@@ -47,6 +48,7 @@ _MIN_BUDGET_S: Final = {
     "processor_throughput": 40,
     "end_to_end": 150,
     "reads": 40,
+    "authorization": 40,
 }
 
 
@@ -110,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     with measure.scratch_dir() as scratch_name:
         scratch = Path(scratch_name)
-        from bench import end_to_end, processor_bench, processor_throughput, reads
+        from bench import authz_bench, end_to_end, processor_bench, processor_throughput, reads
 
         jobs: dict[str, Callable[[], dict[str, Any]]] = {
             "synth": lambda: measure.measure_synth(args.synth_runs, scratch=scratch),
@@ -120,6 +122,7 @@ def main(argv: list[str] | None = None) -> int:
             "processor_throughput": lambda: processor_throughput.run(profile=True),
             "end_to_end": lambda: end_to_end.measure_end_to_end(server.free_port(), scratch),
             "reads": lambda: reads.measure_reads(server.free_port(), scratch),
+            "authorization": authz_bench.run,
         }
         for part in PARTS:
             remaining = DEADLINE_S - (time.monotonic() - started)

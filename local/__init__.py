@@ -2,6 +2,7 @@
 pump that plays the part of Lambda's event source mapping.
 
     server.py   the endpoint on localhost (moto's server) with the pump's stream hook
+    authz/      authorization of the deployed role's calls (identity + gateway endpoint policies)
     deploy.py   `cdk bootstrap` + `cdk deploy -c stage=local` against it
     runtime.py  the deployed function's code package, imported in isolation
     pump.py     the event source mapping: stream shards -> filter -> batches -> handler

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Final
 from xml.sax.saxutils import escape
 
 from moto.awslambda.models import LambdaBackend
+from moto.logs.models import LogGroup
 from moto.moto_server.werkzeug_app import (
     DomainDispatcherApplication,
     MotoRequestHandler,
@@ -34,12 +35,16 @@ from werkzeug.serving import make_server
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
-from local import cloud
+from local import authz, cloud
 
 _READY_TIMEOUT_S: Final = 10.0
 
 
-class PortInUseError(RuntimeError):
+class StartError(RuntimeError):
+    """The endpoint cannot start; the message is one line saying why and what to do."""
+
+
+class PortInUseError(StartError):
     """Something already listens on the port the endpoint was asked to use."""
 
     def __init__(self, port: int) -> None:
@@ -129,17 +134,26 @@ class _AwsErrors:
             self._handler.close()
 
 
+class PolicyEngineError(StartError):
+    """The policy engine that authorizes role-signed requests cannot run."""
+
+
 class _Server(ThreadedMotoServer):
-    """moto's threaded server with serialized backends, reporting a failed bind instead of
-    leaving start() waiting."""
+    """moto's threaded server with serialized backends and, in front of moto, the authorization
+    of role-signed requests; reports a failed bind instead of leaving start() waiting."""
 
     startup_error: OSError | None = None
     log_file: Path
+    authorization: authz.Running | None = None
 
     def _server_entry(self) -> None:
         # moto's own _server_entry, with the application wrapped.
         try:
-            self.errors = _AwsErrors(DomainDispatcherApplication(create_backend_app), self.log_file)
+            backends: Any = DomainDispatcherApplication(create_backend_app)
+            if self.authorization is not None:
+                backends = self.authorization.wrap(backends)
+            self.errors = _AwsErrors(backends, self.log_file)
+            # Inside the lock: the authorizer reads moto's backends too.
             app = _OneRequestAtATime(self.errors)
             self._server = make_server(
                 self._ip_address, self._port, app, True, request_handler=MotoRequestHandler
@@ -156,6 +170,8 @@ class _Server(ThreadedMotoServer):
         errors: _AwsErrors | None = getattr(self, "errors", None)
         if errors is not None:
             errors.close()
+        if self.authorization is not None:
+            self.authorization.stop()
 
 
 def _hand_streams_to_the_pump() -> None:
@@ -173,6 +189,23 @@ def _hand_streams_to_the_pump() -> None:
     if not hasattr(LambdaBackend, "send_dynamodb_items"):
         raise RuntimeError("this moto version has no LambdaBackend.send_dynamodb_items to replace")
     LambdaBackend.send_dynamodb_items = keep_records  # type: ignore[method-assign]
+
+
+def _log_group_arn_as_cloudformation_returns_it() -> None:
+    """`Fn::GetAtt LogGroup.Arn` ends in `:*` in AWS ("arn:aws:logs:...:log-group:NAME:*", the
+    Return values of AWS::Logs::LogGroup in the CloudFormation User Guide); moto returns it
+    without. A role policy granting logs:PutLogEvents on that ARN would then deny the function's
+    log streams here and allow them in AWS: give the deployed policies AWS's ARN."""
+    original = LogGroup.get_cfn_attribute
+    if getattr(original, "_with_stream_wildcard", False):
+        return
+
+    def get_cfn_attribute(self: LogGroup, attribute_name: str) -> Any:
+        value = original(self, attribute_name)
+        return f"{value}:*" if attribute_name == "Arn" else value
+
+    get_cfn_attribute._with_stream_wildcard = True  # type: ignore[attr-defined]
+    LogGroup.get_cfn_attribute = get_cfn_attribute  # type: ignore[method-assign]
 
 
 def free_port() -> int:
@@ -196,11 +229,22 @@ def port_is_free(port: int) -> bool:
 def start(port: int = cloud.DEFAULT_PORT, *, log_file: Path | None = None) -> ThreadedMotoServer:
     """Start the endpoint in a background thread of this process; PortInUseError if taken.
     Tracebacks of requests it cannot serve go to `log_file` (default: cloud.endpoint_log)."""
+def start(port: int = cloud.DEFAULT_PORT, *, authorize: bool = True) -> ThreadedMotoServer:
+    """Start the endpoint in a background thread of this process, with the policy engine that
+    authorizes role-signed requests (authorize=False: moto alone, for tests that need no role).
+    StartError (PortInUseError, PolicyEngineError) with one line if it cannot start."""
     if not 0 < port < 65536:
         raise ValueError(f"port must be between 1 and 65535, got {port}")
     if not port_is_free(port):
         raise PortInUseError(port)
+    authorization = None
+    if authorize:
+        try:
+            authorization = authz.start()
+        except authz.EngineUnavailable as error:
+            raise PolicyEngineError(str(error)) from None
     _hand_streams_to_the_pump()
+    _log_group_arn_as_cloudformation_returns_it()
     # One access-log line per request would drown the pump's one line per batch.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     # Types moto's CloudFormation skips (alarms, queue and bucket policies) are listed in
@@ -211,8 +255,10 @@ def start(port: int = cloud.DEFAULT_PORT, *, log_file: Path | None = None) -> Th
     warnings.filterwarnings("ignore", message="Tried to parse AWS::", category=UserWarning)
     server = _Server(ip_address=cloud.HOST, port=port, verbose=False)
     server.log_file = log_file or cloud.endpoint_log(port)
+    server.authorization = authorization
     server.start()
     if server.startup_error is not None:
+        server.stop()
         if server.startup_error.errno == errno.EADDRINUSE:
             raise PortInUseError(port) from None
         raise server.startup_error
@@ -240,7 +286,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args.port = cloud.parse_port(args.port)
         server = start(args.port)
-    except (PortInUseError, ValueError) as error:
+    except (StartError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     print(f"local cloud listening on {cloud.endpoint_url(args.port)} (state in memory; Ctrl-C)")
@@ -251,6 +297,7 @@ def main(argv: list[str] | None = None) -> int:
         print("local cloud stopped")
     finally:
         server.stop()
+        print(authz.audit_summary())
     return 0
 
 

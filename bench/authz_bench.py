@@ -1,0 +1,188 @@
+"""Benchmark: what authorization adds to each role-signed request on the local endpoint.
+
+    python -m bench.authz_bench [--calls N]
+
+Starts its own endpoint (with the Node policy engine) on a free port, deploys with boto3 a table,
+a role with the stream processor's kind of policy (Query on the index, PutItem and DeleteItem on
+GRP# rows) and a function in a VPC whose route table sends DynamoDB to a gateway endpoint, then
+makes the processor's calls with the function's session. Measured:
+- authorization time per call inside the endpoint (request parsed, policies read from moto, one
+  engine round trip per check): the added latency, median and p99;
+- the client's round trip of the same calls signed with the role and with the development
+  credentials (not evaluated), for scale.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import statistics
+import time
+import zipfile
+from collections.abc import Callable
+from typing import Any, Final
+
+from cruddur_messages import schema
+from local import authz, cloud, server
+
+GOAL_MEDIAN_MS: Final = 2.0
+_TRUST: Final = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "lambda.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+        }
+    ],
+}
+
+
+def _deploy(endpoint: str) -> tuple[str, str]:
+    """Table, role, VPC, gateway endpoint and function; returns (table, function name)."""
+    account = cloud.account_id(endpoint)
+    table = "authz-bench"
+    cloud.client("dynamodb", endpoint).create_table(**schema.create_table_kwargs(table))
+    table_arn = f"arn:aws:dynamodb:{cloud.REGION}:{account}:table/{table}"
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": "dynamodb:Query",
+                "Resource": f"{table_arn}/index/{schema.GSI_NAME}",
+            },
+            {
+                "Effect": "Allow",
+                "Action": ["dynamodb:PutItem", "dynamodb:DeleteItem"],
+                "Resource": table_arn,
+                "Condition": {
+                    "ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{schema.GROUP_PREFIX}*"]}
+                },
+            },
+        ],
+    }
+    iam = cloud.client("iam", endpoint)
+    role = iam.create_role(RoleName="bench", AssumeRolePolicyDocument=json.dumps(_TRUST))["Role"]
+    iam.put_role_policy(RoleName="bench", PolicyName="p", PolicyDocument=json.dumps(policy))
+    ec2 = cloud.client("ec2", endpoint)
+    vpc = ec2.create_vpc(CidrBlock="10.8.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.8.1.0/24")["Subnet"]["SubnetId"]
+    route_table = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+    ec2.associate_route_table(RouteTableId=route_table, SubnetId=subnet)
+    endpoint_policy = {
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": "*"},
+                "Action": ["dynamodb:Query", "dynamodb:PutItem", "dynamodb:DeleteItem"],
+                "Resource": [table_arn, f"{table_arn}/index/*"],
+            }
+        ]
+    }
+    ec2.create_vpc_endpoint(
+        VpcId=vpc,
+        ServiceName=f"com.amazonaws.{cloud.REGION}.dynamodb",
+        VpcEndpointType="Gateway",
+        RouteTableIds=[route_table],
+        PolicyDocument=json.dumps(endpoint_policy),
+    )
+    package = io.BytesIO()
+    with zipfile.ZipFile(package, "w") as archive:
+        archive.writestr("handler.py", "def handler(event, context):\n    return None\n")
+    cloud.client("lambda", endpoint).create_function(
+        FunctionName="authz-bench",
+        Runtime="python3.12",
+        Role=role["Arn"],
+        Handler="handler.handler",
+        Code={"ZipFile": package.getvalue()},
+        VpcConfig={"SubnetIds": [subnet], "SecurityGroupIds": []},
+    )
+    return table, "authz-bench"
+
+
+def _processor_calls(ddb: Any, table: str, n: int) -> Callable[[int], None]:
+    def call(i: int) -> None:
+        row = {
+            schema.PARTITION_KEY: {"S": f"{schema.GROUP_PREFIX}user-{i % 50}"},
+            schema.SORT_KEY: {"S": f"2024-01-01T00:00:{i % 60:02d}"},
+            schema.GSI_PARTITION_KEY: {"S": f"group-{i % 50}"},
+        }
+        if i % 3 == 0:
+            ddb.put_item(TableName=table, Item=row)
+        elif i % 3 == 1:
+            ddb.query(
+                TableName=table,
+                IndexName=schema.GSI_NAME,
+                KeyConditionExpression="#g = :g",
+                ExpressionAttributeNames={"#g": schema.GSI_PARTITION_KEY},
+                ExpressionAttributeValues={":g": row[schema.GSI_PARTITION_KEY]},
+            )
+        else:
+            key = {k: row[k] for k in (schema.PARTITION_KEY, schema.SORT_KEY)}
+            ddb.delete_item(TableName=table, Key=key)
+
+    return call
+
+
+def _ms(samples: list[float]) -> dict[str, float]:
+    ordered = sorted(samples)
+    p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
+    return {"median": round(statistics.median(ordered) * 1000, 3), "p99": round(p99 * 1000, 3)}
+
+
+def _round_trips(call: Callable[[int], None], n: int) -> list[float]:
+    times = []
+    for i in range(n):
+        started = time.perf_counter()
+        call(i)
+        times.append(time.perf_counter() - started)
+    return times
+
+
+def run(calls: int = 300) -> dict[str, Any]:
+    port = server.free_port()
+    endpoint_server = server.start(port)
+    try:
+        endpoint = cloud.endpoint_url(port)
+        table, function = _deploy(endpoint)
+        credentials = authz.function_credentials(endpoint, function)
+        role_call = _processor_calls(
+            authz.role_client("dynamodb", endpoint, credentials), table, calls
+        )
+        dev_call = _processor_calls(cloud.client("dynamodb", endpoint), table, calls)
+        role_call(0)  # warm both clients' connections
+        dev_call(0)
+        authz.AUDIT.reset()
+        role_times = _round_trips(role_call, calls)
+        authorization = list(authz.AUDIT.seconds)
+        denied = authz.AUDIT.denied
+        dev_times = _round_trips(dev_call, calls)
+    finally:
+        endpoint_server.stop()
+    if denied:
+        raise RuntimeError(
+            f"{denied} of the processor's calls were denied: {authz.audit_summary()}"
+        )
+    added = _ms(authorization)
+    return {
+        "calls": calls,
+        "checks_per_call": 1,
+        "authorization_ms": added,
+        "round_trip_ms": {"role": _ms(role_times), "development": _ms(dev_times)},
+        "goal_median_ms": GOAL_MEDIAN_MS,
+        "goal_met": added["median"] <= GOAL_MEDIAN_MS,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", type=int, default=300)
+    args = parser.parse_args(argv)
+    print(json.dumps(run(args.calls), indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
