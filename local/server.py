@@ -226,12 +226,12 @@ def port_is_free(port: int) -> bool:
     return True
 
 
-def start(port: int = cloud.DEFAULT_PORT, *, log_file: Path | None = None) -> ThreadedMotoServer:
-    """Start the endpoint in a background thread of this process; PortInUseError if taken.
-    Tracebacks of requests it cannot serve go to `log_file` (default: cloud.endpoint_log)."""
-def start(port: int = cloud.DEFAULT_PORT, *, authorize: bool = True) -> ThreadedMotoServer:
+def start(
+    port: int = cloud.DEFAULT_PORT, *, log_file: Path | None = None, authorize: bool = True
+) -> ThreadedMotoServer:
     """Start the endpoint in a background thread of this process, with the policy engine that
     authorizes role-signed requests (authorize=False: moto alone, for tests that need no role).
+    Tracebacks of requests it cannot serve go to `log_file` (default: cloud.endpoint_log).
     StartError (PortInUseError, PolicyEngineError) with one line if it cannot start."""
     if not 0 < port < 65536:
         raise ValueError(f"port must be between 1 and 65535, got {port}")
