@@ -42,6 +42,7 @@ class FunctionConfig:
     log_format: str = "Text"
     log_level: str | None = None
     log_group: str = ""
+    system_log_level: str = "INFO"
 
     @classmethod
     def from_api(cls, configuration: Mapping[str, Any]) -> FunctionConfig:
@@ -57,8 +58,11 @@ class FunctionConfig:
             runtime=configuration.get("Runtime") or "python3.14",
             log_format=logging.get("LogFormat") or "Text",
             # Lambda sets the level variable only with the JSON format (it filters JSON lines).
-            log_level=logging.get("ApplicationLogLevel") if logging.get("LogFormat") == "JSON" else None,
+            log_level=logging.get("ApplicationLogLevel")
+            if logging.get("LogFormat") == "JSON"
+            else None,
             log_group=logging.get("LogGroup") or f"/aws/lambda/{configuration['FunctionName']}",
+            system_log_level=logging.get("SystemLogLevel") or "INFO",
         )
 
 

@@ -39,7 +39,9 @@ from local.function_logs import LogStream
 from local.runtime_api import Invocation, RuntimeApi
 from local.runtime_libraries import runtime_directory
 
-_CREDENTIAL_NAMES: Final = frozenset({"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"})
+_CREDENTIAL_NAMES: Final = frozenset(
+    {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"}
+)
 _WATCH_INTERVAL_S: Final = 0.05
 _INIT_TIMEOUT_S: Final = 10.0  # Lambda's init phase limit for on-demand functions
 
@@ -71,11 +73,17 @@ class ExecutionEnvironment:
         echo: Callable[[str], None] = print,
     ) -> None:
         if credentials is None:  # the local endpoint's dummy ones
-            credentials = {k: v for k, v in cloud.offline_variables().items() if k in _CREDENTIAL_NAMES}
+            credentials = {
+                k: v for k, v in cloud.offline_variables().items() if k in _CREDENTIAL_NAMES
+            }
         unknown = set(credentials) - _CREDENTIAL_NAMES
-        self.credentials = {name: credentials[name] for name in _CREDENTIAL_NAMES & set(credentials)}
+        self.credentials = {
+            name: credentials[name] for name in _CREDENTIAL_NAMES & set(credentials)
+        }
         if unknown:
-            raise ValueError(f"credentials take only {sorted(_CREDENTIAL_NAMES)}, not {sorted(unknown)}")
+            raise ValueError(
+                f"credentials take only {sorted(_CREDENTIAL_NAMES)}, not {sorted(unknown)}"
+            )
         self.config = config
         self.task_root = task_root
         self.endpoint = endpoint
@@ -203,7 +211,9 @@ class ExecutionEnvironment:
         duration_ms = (time.monotonic() - begun) * 1000
         peak_mb = self._peak_rss_mb()
         if failure is None and peak_mb > self.config.memory_mb:
-            failure = FunctionError("Runtime.OutOfMemory", "Runtime exited with error: signal: killed")
+            failure = FunctionError(
+                "Runtime.OutOfMemory", "Runtime exited with error: signal: killed"
+            )
         self._report(request_id, duration_ms, peak_mb, init_ms, failure)
         self.last_report = {
             "cold": cold,
@@ -213,7 +223,10 @@ class ExecutionEnvironment:
             "max_memory_mb": peak_mb,
         }
         if failure is not None:
-            if failure.error_type.startswith("Runtime.") or failure.error_type == "Sandbox.Timedout":
+            if (
+                failure.error_type.startswith("Runtime.")
+                or failure.error_type == "Sandbox.Timedout"
+            ):
                 self.kill()
             raise failure
         if invocation.error is not None:
@@ -254,12 +267,18 @@ class ExecutionEnvironment:
                 self._line(
                     f"{_now_iso()} {invocation.request_id} Task timed out after {elapsed:.2f} seconds"
                 )
-                return FunctionError("Sandbox.Timedout", f"Task timed out after {elapsed:.2f} seconds")
+                return FunctionError(
+                    "Sandbox.Timedout", f"Task timed out after {elapsed:.2f} seconds"
+                )
             status = self._process.poll()
             if status is not None:
-                return FunctionError("Runtime.ExitError", f"Runtime exited with error: exit status {status}")
+                return FunctionError(
+                    "Runtime.ExitError", f"Runtime exited with error: exit status {status}"
+                )
             if self._rss_mb("VmRSS") > self.config.memory_mb:
-                return FunctionError("Runtime.OutOfMemory", "Runtime exited with error: signal: killed")
+                return FunctionError(
+                    "Runtime.OutOfMemory", "Runtime exited with error: signal: killed"
+                )
         return None
 
     def _rss_mb(self, field: str) -> float:
@@ -283,7 +302,17 @@ class ExecutionEnvironment:
 
     def _platform(self, kind: str, request_id: str, record: dict[str, Any]) -> None:
         if self.config.log_format == "JSON":
-            document = {"time": _now_iso(), "type": f"platform.{kind}", "record": {"requestId": request_id, **record}}
+            # platform.start and a successful platform.report are INFO-level system logs.
+            if self.config.system_log_level == "WARN" and record.get("status", "") in (
+                "",
+                "success",
+            ):
+                return
+            document = {
+                "time": _now_iso(),
+                "type": f"platform.{kind}",
+                "record": {"requestId": request_id, **record},
+            }
             self._line(json.dumps(document))
         elif kind == "start":
             self._line(f"START RequestId: {request_id} Version: $LATEST")
@@ -296,7 +325,13 @@ class ExecutionEnvironment:
         init_ms: float | None,
         failure: FunctionError | None,
     ) -> None:
-        status = "timeout" if failure and failure.error_type == "Sandbox.Timedout" else "error" if failure else "success"
+        status = (
+            "timeout"
+            if failure and failure.error_type == "Sandbox.Timedout"
+            else "error"
+            if failure
+            else "success"
+        )
         if self.config.log_format == "JSON":
             metrics: dict[str, Any] = {
                 "durationMs": round(duration_ms, 2),
@@ -313,10 +348,12 @@ class ExecutionEnvironment:
         self._line(
             f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms\t"
             f"Billed Duration: {int(duration_ms) + 1} ms\tMemory Size: {self.config.memory_mb} MB\t"
-            f"Max Memory Used: {int(peak_mb)} MB{init}"
-            + (f"\tStatus: {status}" if failure else "")
+            f"Max Memory Used: {int(peak_mb)} MB{init}" + (f"\tStatus: {status}" if failure else "")
         )
 
 
 def _now_iso() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()) + f".{int(time.time() * 1000) % 1000:03d}Z"
+    return (
+        time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
+        + f".{int(time.time() * 1000) % 1000:03d}Z"
+    )
