@@ -43,7 +43,7 @@ class RuntimeApi:
         self._by_id: dict[str, Invocation] = {}
         self.init_error: dict[str, Any] | None = None
         self.init_done = threading.Event()  # the client asked for its first event, or failed
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_class(self))
+        self._server = _Server(("127.0.0.1", 0), _handler_class(self))
         self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="runtime-api", daemon=True
@@ -84,12 +84,17 @@ class RuntimeApi:
         self.init_done.set()
 
 
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        return  # a worker killed mid-request (timeout, shutdown): nothing to report
+
+
 def _handler_class(api: RuntimeApi) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         disable_nagle_algorithm = True
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - base signature
+        def log_message(self, format: str, *args: Any) -> None:
             return  # the worker's own lines are the log, not the API's access log
 
         def _answer(

@@ -4,7 +4,7 @@ interface client, with Lambda's environment and limits.
     environment = ExecutionEnvironment(config, task_root, endpoint=..., credentials=...)
     response = environment({"Records": [...]})     # FunctionError if the function failed
 
-The worker is `python -S -m awslambdaric <handler>`, the bootstrap of AWS's Python base images,
+The worker is `python -S -P -m awslambdaric <handler>`, the bootstrap of AWS's Python base images,
 talking to this process's Runtime API (local/runtime_api.py). It is started cold on the first
 invocation and after a kill, and reused warm in between. What it is given:
 
@@ -12,7 +12,7 @@ invocation and after a kill, and reused warm in between. What it is given:
   https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime)
   plus the function's own variables and AWS_ENDPOINT_URL; nothing from this process's environment;
 - `sys.path` = the task root, the runtime's libraries, the standard library. `-S` keeps the
-  virtualenv's site-packages out; the runtime's libraries (boto3 and its dependencies, the
+  virtualenv's site-packages out and `-P` the working directory; the runtime's libraries (boto3 and its dependencies, the
   runtime client) are a directory of symlinks to this virtualenv's copies (runtime_libraries);
 - Timeout: at the deadline the worker is killed, the invocation fails with Lambda's
   "Task timed out after N.NN seconds", and the next one starts cold;
@@ -144,7 +144,7 @@ class ExecutionEnvironment:
         self._started_at = time.monotonic()
         self._initialized = False
         self._process = subprocess.Popen(
-            [sys.executable, "-S", "-m", "awslambdaric", self.config.handler],
+            [sys.executable, "-S", "-P", "-m", "awslambdaric", self.config.handler],
             cwd=self.task_root,
             env=env,
             stdin=subprocess.DEVNULL,

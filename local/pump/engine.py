@@ -206,32 +206,38 @@ class StreamPump:
         while not stop.is_set():
             try:
                 if not self.run_once():
+                    self._follow_new_stream()
                     stop.wait(self._poll_interval_s)
             except InitError as error:
                 self._log(
-                    f"function init failed ({error}); nothing checkpointed, retrying in {_INIT_RETRY_S:.0f}s"
+                    f"function init failed ({error}); nothing checkpointed, "
+                    f"retrying in {_INIT_RETRY_S:.0f}s"
                 )
                 stop.wait(_INIT_RETRY_S)
             except StreamGoneError:
-                self._wait_for_stream(stop)
+                table = self.mapping.table_name
+                self._log(
+                    f"the mapping's stream is gone (table {table!r} deleted?): recreate the table "
+                    f"with `bin/ddb/schema-load --table {table}`; the pump follows its new stream"
+                )
+                while not stop.wait(1.0) and not self._follow_new_stream():
+                    pass
 
-    def _wait_for_stream(self, stop: threading.Event) -> None:
-        table = self.mapping.table_name
+    def _follow_new_stream(self) -> bool:
+        """Move to the table's current stream if it is another one (the table was recreated)."""
+        try:
+            arn = self._follow_stream() if self._follow_stream else None
+        except Exception:  # still gone: keep waiting, quietly
+            return False
+        if not arn or arn == self.mapping.stream_arn:
+            return False
+        self.mapping = self.mapping.on_stream(arn)
+        self.checkpoints = self.checkpoints.for_stream(arn)
+        self._reader = self._new_reader()
         self._log(
-            f"the mapping's stream is gone (table {table!r} deleted?): recreate the table with "
-            f"`bin/ddb/schema-load --table {table}`; the pump follows its new stream"
+            f"table {self.mapping.table_name!r} was recreated; following its new stream {arn}"
         )
-        while not stop.wait(1.0):
-            try:
-                arn = self._follow_stream() if self._follow_stream else None
-            except Exception:  # still gone: keep waiting, quietly
-                continue
-            if arn and arn != self.mapping.stream_arn:
-                self.mapping = self.mapping.on_stream(arn)
-                self.checkpoints = self.checkpoints.for_stream(arn)
-                self._reader = self._new_reader()
-                self._log(f"following table {table!r}'s new stream {arn}")
-                return
+        return True
 
     # -- delivering ------------------------------------------------------------------------
 
