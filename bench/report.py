@@ -122,12 +122,39 @@ def _end_to_end(part: Mapping[str, Any]) -> list[str]:
     return lines + _table(header, rows)
 
 
+def _worker(part: Mapping[str, Any]) -> list[str]:
+    lines = [
+        "The local cloud's execution environment (a worker process under awslambdaric behind "
+        f"the Runtime API): one {part['batch_records']}-record stream event, "
+        f"{part['warm_calls']} warm calls, against the same handler called in this process; "
+        f"cold start: median of {part['cold_runs']} fresh workers, spawn to first answer.",
+        "",
+    ]
+    rows = [
+        ("direct call", part["direct"]["median_ms"], part["direct"]["p99_ms"]),
+        ("through the worker", part["worker"]["median_ms"], part["worker"]["p99_ms"]),
+        ("worker overhead", part["overhead_median_ms"], part["overhead_p99_ms"]),
+    ]
+    lines += _table(["warm invocation", "median ms", "p99 ms"], rows)
+    goal = "met" if part["overhead_median_ms"] <= part["goal_overhead_median_ms"] else "NOT met"
+    lines += [
+        f"Goal: overhead <= {part['goal_overhead_median_ms']} ms median ({goal}).",
+        "",
+    ]
+    rows = [
+        ("trivial handler", part["cold_start_echo_ms"]),
+        ("stream processor package (imports boto3)", part["cold_start_processor_ms"]),
+    ]
+    return lines + _table(["cold start", "median ms"], rows)
+
+
 _SECTIONS: Final = (
     ("synth", "1. Synth", _synth),
     ("tests", "2. Test suite", _tests),
     ("cold_start", "3. Cold start", _cold_start),
     ("stream_processor", "4. Stream processor cost", _processor),
     ("end_to_end", "5. End to end on the local cloud", _end_to_end),
+    ("worker", "6. The local cloud's worker", _worker),
 )
 
 

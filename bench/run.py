@@ -28,7 +28,7 @@ from local import server
 
 RESULTS_DIR: Final = measure.PROJECT_ROOT / "bench" / "results"
 DEADLINE_S: Final = 9 * 60 + 30
-PARTS: Final = ("synth", "tests", "cold_start", "stream_processor", "end_to_end")
+PARTS: Final = ("synth", "tests", "cold_start", "stream_processor", "end_to_end", "worker")
 # What each part needs of the remaining time to be worth starting (from earlier runs here).
 _MIN_BUDGET_S: Final = {
     "synth": 60,
@@ -36,6 +36,7 @@ _MIN_BUDGET_S: Final = {
     "cold_start": 20,
     "stream_processor": 30,
     "end_to_end": 150,
+    "worker": 20,
 }
 
 
@@ -84,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     with measure.scratch_dir() as scratch_name:
         scratch = Path(scratch_name)
-        from bench import end_to_end, processor_bench
+        from bench import end_to_end, processor_bench, worker_bench
 
         jobs: dict[str, Callable[[], dict[str, Any]]] = {
             "synth": lambda: measure.measure_synth(args.synth_runs, scratch=scratch),
@@ -92,6 +93,7 @@ def main(argv: list[str] | None = None) -> int:
             "cold_start": lambda: measure.measure_cold_start(args.cold_start_runs, scratch=scratch),
             "stream_processor": lambda: processor_bench.run(scratch / "processor.json"),
             "end_to_end": lambda: end_to_end.measure_end_to_end(server.free_port(), scratch),
+            "worker": lambda: worker_bench.run(scratch),
         }
         for part in PARTS:
             remaining = DEADLINE_S - (time.monotonic() - started)
