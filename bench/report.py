@@ -141,11 +141,17 @@ def _worker(part: Mapping[str, Any]) -> list[str]:
         f"Goal: overhead <= {part['goal_overhead_median_ms']} ms median ({goal}).",
         "",
     ]
-    rows = [
+    cold = [
         ("trivial handler", part["cold_start_echo_ms"]),
         ("stream processor package (imports boto3)", part["cold_start_processor_ms"]),
     ]
-    return lines + _table(["cold start", "median ms"], rows)
+    lines += _table(["cold start", "median ms"], cold)
+    return [
+        *lines,
+        f"The stream processor's worker after init: {part['processor_virtual_mb']} MB of address "
+        f"space (VmSize), {part['processor_peak_resident_mb']} MB resident at peak (VmHWM).",
+        "",
+    ]
 
 
 _SECTIONS: Final = (

@@ -25,10 +25,10 @@ from local.stream_events import synthetic_record
 from local.worker import ExecutionEnvironment
 
 PROJECT_ROOT: Final = Path(__file__).resolve().parent.parent
-_ECHO = '''
+_ECHO = """
 def handler(event, context):
     return {"batchItemFailures": [], "records": len(event["Records"])}
-'''
+"""
 _WARM_CALLS: Final = 300
 _COLD_RUNS: Final = 5
 _BATCH: Final = 10
@@ -96,8 +96,12 @@ def _through_worker(task_root: Path, event: dict[str, Any]) -> list[float]:
     return samples
 
 
-def _cold_starts(config: FunctionConfig, task_root: Path, event: dict[str, Any]) -> list[float]:
+def _cold_starts(
+    config: FunctionConfig, task_root: Path, event: dict[str, Any]
+) -> tuple[list[float], dict[str, float]]:
+    """Spawn-to-answer times, and the last worker's memory after its first invocation."""
     samples = []
+    memory: dict[str, float] = {}
     for _ in range(_COLD_RUNS):
         with ExecutionEnvironment(
             config, task_root, endpoint="http://localhost:1", echo=lambda _line: None
@@ -105,7 +109,8 @@ def _cold_starts(config: FunctionConfig, task_root: Path, event: dict[str, Any])
             started = time.perf_counter()
             environment(event)
             samples.append(time.perf_counter() - started)
-    return samples
+            memory = environment.memory_mb()
+    return samples, memory
 
 
 def run(scratch: Path) -> dict[str, Any]:
@@ -120,9 +125,9 @@ def run(scratch: Path) -> dict[str, Any]:
         TABLE_MODE_HANDLER,
         {schema.TABLE_NAME_ENV: "bench-table", schema.GSI_NAME_ENV: schema.GSI_NAME},
     )
-    empty = {"Records": []}
-    echo_cold = _cold_starts(_config("bench-echo", "app.handler"), task_root, empty)
-    processor_cold = _cold_starts(processor, PROJECT_ROOT / "lambda_src", empty)
+    empty: dict[str, Any] = {"Records": []}
+    echo_cold, _ = _cold_starts(_config("bench-echo", "app.handler"), task_root, empty)
+    processor_cold, memory = _cold_starts(processor, PROJECT_ROOT / "lambda_src", empty)
     return {
         "batch_records": _BATCH,
         "warm_calls": _WARM_CALLS,
@@ -134,4 +139,7 @@ def run(scratch: Path) -> dict[str, Any]:
         "cold_runs": _COLD_RUNS,
         "cold_start_echo_ms": round(statistics.median(echo_cold) * 1000, 1),
         "cold_start_processor_ms": round(statistics.median(processor_cold) * 1000, 1),
+        # Why the memory limit watches the resident set and not RLIMIT_AS (docs/local-cloud.md).
+        "processor_virtual_mb": round(memory["virtual"]),
+        "processor_peak_resident_mb": round(memory["peak_resident"]),
     }

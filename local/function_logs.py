@@ -10,6 +10,7 @@ CloudWatch Logs by a background thread, so logging never sits on an invocation's
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 import uuid
@@ -43,10 +44,8 @@ class LogStream:
         self._stop = threading.Event()
         self._flusher: threading.Thread | None = None
         if logs_client is not None:
-            try:
+            with contextlib.suppress(logs_client.exceptions.ResourceAlreadyExistsException):
                 logs_client.create_log_group(logGroupName=group)
-            except logs_client.exceptions.ResourceAlreadyExistsException:
-                pass
             logs_client.create_log_stream(logGroupName=group, logStreamName=self.name)
             self._flusher = threading.Thread(target=self._flush_loop, daemon=True)
             self._flusher.start()

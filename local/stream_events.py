@@ -54,8 +54,8 @@ class ShardReader:
     """Reads a stream shard by shard, parents first, each from its own position.
 
     `position(shard_id)` gives the last sequence number already done in a shard (None: start at
-    `start`: TRIM_HORIZON, LATEST, or AT_SEQUENCE_NUMBER `start_sequence`). Iterators are kept between calls, so a reader polled again
-    sees only what arrived since."""
+    `start`: TRIM_HORIZON, LATEST, or AT_SEQUENCE_NUMBER `start_sequence`). Iterators are kept
+    between calls, so a reader polled again sees only what arrived since."""
 
     def __init__(
         self,
@@ -108,7 +108,8 @@ class ShardReader:
             request["ShardIteratorType"] = self._start
             if self._start_sequence is not None:
                 request["SequenceNumber"] = self._start_sequence
-        return self.client.get_shard_iterator(**request).get("ShardIterator")
+        iterator = self.client.get_shard_iterator(**request).get("ShardIterator")
+        return None if iterator is None else str(iterator)
 
     def pages(self, shard_id: str) -> Iterator[list[dict[str, Any]]]:
         """Pages of records (the GetRecords shape) from the shard's position until it is drained."""

@@ -11,9 +11,10 @@ invocation and after a kill, and reused warm in between. What it is given:
 - the environment Lambda documents ("Defined runtime environment variables",
   https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime)
   plus the function's own variables and AWS_ENDPOINT_URL; nothing from this process's environment;
-- `sys.path` = the task root, the runtime's libraries, the standard library. `-S` keeps the
-  virtualenv's site-packages out and `-P` the working directory; the runtime's libraries (boto3 and its dependencies, the
-  runtime client) are a directory of symlinks to this virtualenv's copies (runtime_libraries);
+- `sys.path` = the task root, the runtime's libraries, the standard library: `-S` keeps the
+  virtualenv's site-packages out and `-P` the working directory; the runtime's libraries (boto3
+  and its dependencies, the runtime client) are a directory of symlinks to this virtualenv's
+  copies (local/runtime_libraries.py);
 - Timeout: at the deadline the worker is killed, the invocation fails with Lambda's
   "Task timed out after N.NN seconds", and the next one starts cold;
 - MemorySize: the worker's resident set is watched during the invocation and its peak (VmHWM)
@@ -47,7 +48,8 @@ _INIT_TIMEOUT_S: Final = 10.0  # Lambda's init phase limit for on-demand functio
 
 
 class FunctionError(Exception):
-    """The invocation failed: an unhandled exception, a timeout, a crash or an out-of-memory kill."""
+    """The invocation failed: an unhandled exception, a timeout, a crash or an out-of-memory
+    kill."""
 
     def __init__(self, error_type: str, message: str) -> None:
         super().__init__(f"{error_type}: {message}" if message else error_type)
@@ -85,7 +87,7 @@ class ExecutionEnvironment:
                 f"credentials take only {sorted(_CREDENTIAL_NAMES)}, not {sorted(unknown)}"
             )
         self.config = config
-        self.task_root = task_root
+        self.task_root = task_root.resolve()
         self.endpoint = endpoint
         self.runtime_dir = runtime_dir or runtime_directory()
         self.inits = 0
@@ -182,7 +184,7 @@ class ExecutionEnvironment:
     # -- invoking ---------------------------------------------------------------------------
 
     def __call__(self, event: Any, context: Any = None) -> Any:
-        """The pump's handler interface; the worker builds its own context from the API's headers."""
+        """The pump's handler interface; the worker builds its own context from the headers."""
         return self.invoke(event)
 
     def invoke(self, event: Any) -> Any:
@@ -264,12 +266,9 @@ class ExecutionEnvironment:
         while not invocation.done.wait(_WATCH_INTERVAL_S):
             if time.monotonic() >= deadline:
                 elapsed = time.monotonic() - begun
-                self._line(
-                    f"{_now_iso()} {invocation.request_id} Task timed out after {elapsed:.2f} seconds"
-                )
-                return FunctionError(
-                    "Sandbox.Timedout", f"Task timed out after {elapsed:.2f} seconds"
-                )
+                message = f"Task timed out after {elapsed:.2f} seconds"
+                self._line(f"{_now_iso()} {invocation.request_id} {message}")
+                return FunctionError("Sandbox.Timedout", message)
             status = self._process.poll()
             if status is not None:
                 return FunctionError(
@@ -290,6 +289,10 @@ class ExecutionEnvironment:
             if line.startswith(field + ":"):
                 return int(line.split()[1]) / 1024
         return 0.0
+
+    def memory_mb(self) -> dict[str, float]:
+        """The worker's address space (VmSize) and peak resident set (VmHWM), in MB."""
+        return {"virtual": self._rss_mb("VmSize"), "peak_resident": self._rss_mb("VmHWM")}
 
     def _peak_rss_mb(self) -> float:
         return self._rss_mb("VmHWM") if self._process is not None else 0.0

@@ -155,7 +155,8 @@ class StreamPump:
         except Exception as error:  # an item some other writer made: never a dead pump
             if not self.stats.records_unreadable:
                 self._log(
-                    f"warning: skipping stream records the filter cannot read ({type(error).__name__}: {error})"
+                    "warning: skipping stream records the filter cannot read "
+                    f"({type(error).__name__}: {error})"
                 )
             self.stats.records_unreadable += 1
             return False

@@ -72,7 +72,8 @@ def invocation_record(
 
 
 def s3_key(mapping_uuid: str, shard_id: str, now: datetime) -> str:
-    return f"aws/lambda/{mapping_uuid}/{shard_id}/{now:%Y/%m/%d}/{now:%Y-%m-%dT%H.%M.%S}-{uuid.uuid4()}"
+    day, moment = f"{now:%Y/%m/%d}", f"{now:%Y-%m-%dT%H.%M.%S}"
+    return f"aws/lambda/{mapping_uuid}/{shard_id}/{day}/{moment}-{uuid.uuid4()}"
 
 
 class FailureDestination:

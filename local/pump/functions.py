@@ -13,7 +13,8 @@ from local.pump.mapping import TABLE_MODE_FUNCTION_NAME, MappingSettings
 from local.worker import ExecutionEnvironment
 
 PROJECT_ROOT: Final = Path(__file__).resolve().parents[2]
-# `--table` mode runs the working tree's package as the stack deploys it (stacks/stream_processor.py).
+# `--table` mode runs the working tree's package as the stack deploys it
+# (stacks/stream_processor.py).
 TABLE_MODE_HANDLER: Final = "stream_processor.handler.handler"
 _LAMBDA_SRC: Final = PROJECT_ROOT / "lambda_src"
 _TABLE_MODE_TIMEOUT_S: Final = 30

@@ -304,7 +304,7 @@ def _pump(
     )
 
 
-def test_a_timed_out_batch_is_retried_bisected_and_kept_in_s3(
+def test_a_timed_out_batch_is_retried_bisected_and_kept_in_s3(  # noqa: PLR0917 - fixtures
     environment_factory: Callable[..., ExecutionEnvironment],
     moto_endpoint: str,
     dynamodb_client: Any,
@@ -352,7 +352,7 @@ def test_a_timed_out_batch_is_retried_bisected_and_kept_in_s3(
     assert record["dynamodb"]["NewImage"]["message"]["S"] == "slow"
 
 
-def test_an_init_error_checkpoints_nothing_and_loses_no_record(
+def test_an_init_error_checkpoints_nothing_and_loses_no_record(  # noqa: PLR0917 - fixtures
     environment_factory: Callable[..., ExecutionEnvironment],
     moto_endpoint: str,
     dynamodb_client: Any,
@@ -367,7 +367,7 @@ def test_an_init_error_checkpoints_nothing_and_loses_no_record(
     write("two")
     checkpoint_file = tmp_path / "cp.json"
 
-    with pytest.raises(InitError, match="Runtime.ImportModuleError"):
+    with pytest.raises(InitError, match=r"Runtime\.ImportModuleError"):
         _pump(moto_endpoint, arn, broken, checkpoint_file).run_until_idle()
 
     assert not checkpoint_file.exists()
