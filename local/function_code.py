@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import json
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -124,9 +125,38 @@ def extract(package: bytes, code_sha256: str, cache_dir: Path) -> Path:
     return root
 
 
+def _deployed_logging_config(endpoint: str, function_name: str) -> dict[str, Any]:
+    """The function's LoggingConfig as its stack deployed it (moto's Lambda API drops it), with
+    its log group's Ref resolved; {} when no stack made the function."""
+    cfn = cloud.client("cloudformation", endpoint)
+    for stack in cfn.list_stacks().get("StackSummaries", []):
+        if stack["StackStatus"].startswith("DELETE"):
+            continue
+        name = stack["StackName"]
+        resources = cfn.list_stack_resources(StackName=name)["StackResourceSummaries"]
+        physical = {r["LogicalResourceId"]: r["PhysicalResourceId"] for r in resources}
+        logical = [k for k, v in physical.items() if v == function_name]
+        if not logical:
+            continue
+        body = cfn.get_template(StackName=name)["TemplateBody"]
+        template = json.loads(body) if isinstance(body, str) else body
+        resource = template.get("Resources", {}).get(logical[0], {})
+        logging = dict(resource.get("Properties", {}).get("LoggingConfig") or {})
+        group = logging.get("LogGroup")
+        if isinstance(group, Mapping):
+            logging["LogGroup"] = physical.get(str(group.get("Ref")))
+        return {key: value for key, value in logging.items() if isinstance(value, str)}
+    return {}
+
+
 def fetch(endpoint: str, function_name: str, cache_dir: Path) -> tuple[FunctionConfig, Path]:
     """The function's configuration and its package's task root, as deployed at `endpoint`."""
     lambda_client = cloud.client("lambda", endpoint)
     configuration = lambda_client.get_function(FunctionName=function_name)["Configuration"]
+    if "LoggingConfig" not in configuration:
+        configuration = {
+            **configuration,
+            "LoggingConfig": _deployed_logging_config(endpoint, configuration["FunctionName"]),
+        }
     config = FunctionConfig.from_api(configuration)
     return config, extract(download_package(endpoint, config), config.code_sha256, cache_dir)

@@ -25,11 +25,13 @@ Lambda's poller does, reading every setting from the mapping the deploy created:
   idempotent, which makes each message's effect exactly-once.
 
 The package, along its seams: mapping.py (what to play), checkpoints.py (where it is),
-engine.py (delivery), failures.py (what it gives up on), functions.py (what it runs), cli.py.
+engine.py (reading and running), delivery.py (batches, retries, bisecting), failures.py (what it
+gives up on), functions.py (what it runs), replay.py, cli.py.
 """
 
 from local.pump.checkpoints import Checkpoints, checkpoint_path
-from local.pump.engine import DEFAULT_STATE_DIR, PumpStats, StreamGoneError, StreamPump
+from local.pump.delivery import PumpStats
+from local.pump.engine import DEFAULT_STATE_DIR, StreamGoneError, StreamPump
 from local.pump.functions import PROJECT_ROOT, TABLE_MODE_HANDLER
 from local.pump.mapping import (
     TABLE_MODE_DEFAULTS,
