@@ -29,7 +29,7 @@ engine.py (reading and running), delivery.py (batches, retries, bisecting), fail
 gives up on), functions.py (what it runs), replay.py, cli.py.
 """
 
-from local.pump.checkpoints import Checkpoints, checkpoint_path
+from local.pump.checkpoints import Checkpoints, checkpoint_path, deployment_checkpoint_path
 from local.pump.delivery import PumpStats
 from local.pump.engine import DEFAULT_STATE_DIR, StreamGoneError, StreamPump
 from local.pump.functions import PROJECT_ROOT, TABLE_MODE_HANDLER
@@ -55,6 +55,7 @@ __all__ = [
     "StreamGoneError",
     "StreamPump",
     "checkpoint_path",
+    "deployment_checkpoint_path",
     "find_mapping",
     "latest_stream",
     "replay_records",

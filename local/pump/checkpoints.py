@@ -51,6 +51,11 @@ class Checkpoints:
         os.replace(tmp, self.path)
 
 
+def deployment_checkpoint_path(state_dir: Path, endpoint: str) -> Path:
+    """A deployment's position: one file per endpoint (host and port), however many runs."""
+    return checkpoint_path(state_dir, endpoint.split("://", 1)[-1])
+
+
 def checkpoint_path(state_dir: Path, key: str) -> Path:
     """state_dir/pump/<key>.json, the key made safe for a file name."""
     safe = "".join(c if c.isalnum() or c in "-_." else "-" for c in key)

@@ -11,7 +11,7 @@ from typing import Any, Final
 from botocore.exceptions import ClientError
 
 from local import cloud
-from local.pump.checkpoints import Checkpoints, checkpoint_path
+from local.pump.checkpoints import Checkpoints, deployment_checkpoint_path
 from local.pump.delivery import Delivery, Handler, Log, PumpStats, sequence
 from local.pump.failures import FailureDestination
 from local.pump.functions import PROJECT_ROOT, deployed_function
@@ -86,12 +86,13 @@ class StreamPump(Delivery):
             handler = deployed_function(
                 endpoint, mapping, state_dir, credentials=credentials, echo=echo or log
             )
-        key = endpoint.split("://", 1)[-1]
         return cls(
             endpoint=endpoint,
             mapping=mapping,
             handler=handler,
-            checkpoints=Checkpoints(checkpoint_path(state_dir, key), mapping.stream_arn),
+            checkpoints=Checkpoints(
+                deployment_checkpoint_path(state_dir, endpoint), mapping.stream_arn
+            ),
             follow_stream=lambda: latest_stream(endpoint, mapping.table_name),
             **options,
         )
