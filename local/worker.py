@@ -158,6 +158,9 @@ class ExecutionEnvironment:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             pass_fds=(write_end,),
+            # Its own session: the terminal's Ctrl-C stops the pump, which then kills the worker;
+            # a worker interrupted mid-invocation would print a traceback as the function's log.
+            start_new_session=True,
             # Safe with threads: it makes one system call and takes no lock.
             preexec_fn=_die_with_parent,  # noqa: PLW1509
         )
