@@ -46,7 +46,9 @@ _CREDENTIAL_NAMES: Final = frozenset(
     {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"}
 )
 _WATCH_INTERVAL_S: Final = 0.05
-_INIT_TIMEOUT_S: Final = 10.0  # Lambda's init phase limit for on-demand functions
+# Lambda's init phase limit for on-demand functions
+# (https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html).
+_INIT_TIMEOUT_S: Final = 10.0
 _PR_SET_PDEATHSIG: Final = 1  # linux/prctl.h
 # Loaded here, not in the child: between fork and exec only the prctl call itself runs.
 _LIBC: Final = ctypes.CDLL(None, use_errno=True)
