@@ -10,6 +10,7 @@ sees the other's records.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import time
 import uuid
@@ -25,7 +26,14 @@ from cruddur_messages import items, schema, timestamps
 from cruddur_messages.models import Message, MessageGroup, User
 from cruddur_messages.store import MessageStore
 from local import cloud, deploy, server
-from local.pump import Checkpoints, MappingSettings, StreamPump, find_mapping
+from local.pump import (
+    Checkpoints,
+    MappingSettings,
+    StreamPump,
+    deployment_checkpoint_path,
+    find_mapping,
+)
+from local.pump.functions import deployed_function
 
 MESSAGES_PER_SCENARIO: Final = 200
 CONCURRENCY_LEVELS: Final = (1, 10, 100)
@@ -153,7 +161,8 @@ def _run_scenario(
 def measure_end_to_end(port: int, scratch: Path) -> dict[str, Any]:
     endpoint = cloud.endpoint_url(port)
     moto = server.start(port)
-    try:
+    with contextlib.ExitStack() as stack:
+        stack.callback(moto.stop)
         started = time.perf_counter()
         deployment = deploy.deploy(endpoint, output_dir=scratch / "e2e-cdk.out", log=_quiet)
         deploy_s = time.perf_counter() - started
@@ -162,10 +171,15 @@ def measure_end_to_end(port: int, scratch: Path) -> dict[str, Any]:
         mapping = find_mapping(endpoint)
         state_dir = scratch / "e2e-state"
         # The deployed pump's own checkpoint file, shared with the course's pump.
-        checkpoints_path = state_dir / "pump" / f"{mapping.uuid}.json"
+        checkpoints_path = deployment_checkpoint_path(state_dir, endpoint)
+        # One execution environment for all of ours, warm after the first (untimed) drain.
+        environment = deployed_function(endpoint, mapping, state_dir, echo=_quiet)
+        stack.callback(environment.close)
 
         def ours() -> StreamPump:
-            return StreamPump.for_deployment(endpoint, state_dir=state_dir, log=_quiet)
+            return StreamPump.for_deployment(
+                endpoint, state_dir=state_dir, handler=environment, log=_quiet
+            )
 
         course_mapping: MappingSettings = dataclasses.replace(
             mapping, batch_size=1, batching_window_s=0, filters=()
@@ -193,5 +207,3 @@ def measure_end_to_end(port: int, scratch: Path) -> dict[str, Any]:
             )
             results["scenarios"].append(row)
         return results
-    finally:
-        moto.stop()

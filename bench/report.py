@@ -290,6 +290,37 @@ def _authorization(part: Mapping[str, Any]) -> list[str]:
                 ["round trip, development credentials (not evaluated)", dev["median"], dev["p99"]],
             ],
         ),
+
+
+def _worker(part: Mapping[str, Any]) -> list[str]:
+    lines = [
+        "The local cloud's execution environment (a worker process under awslambdaric behind "
+        f"the Runtime API): one {part['batch_records']}-record stream event, "
+        f"{part['warm_calls']} warm calls, against the same handler called in this process; "
+        f"cold start: median of {part['cold_runs']} fresh workers, spawn to first answer.",
+        "",
+    ]
+    rows = [
+        ("direct call", part["direct"]["median_ms"], part["direct"]["p99_ms"]),
+        ("through the worker", part["worker"]["median_ms"], part["worker"]["p99_ms"]),
+        ("worker overhead", part["overhead_median_ms"], part["overhead_p99_ms"]),
+    ]
+    lines += _table(["warm invocation", "median ms", "p99 ms"], rows)
+    goal = "met" if part["overhead_median_ms"] <= part["goal_overhead_median_ms"] else "NOT met"
+    lines += [
+        f"Goal: overhead <= {part['goal_overhead_median_ms']} ms median ({goal}).",
+        "",
+    ]
+    cold = [
+        ("trivial handler", part["cold_start_echo_ms"]),
+        ("stream processor package (imports boto3)", part["cold_start_processor_ms"]),
+    ]
+    lines += _table(["cold start", "median ms"], cold)
+    return [
+        *lines,
+        f"The stream processor's worker after init: {part['processor_virtual_mb']} MB of address "
+        f"space (VmSize), {part['processor_peak_resident_mb']} MB resident at peak (VmHWM).",
+        "",
     ]
 
 
@@ -302,6 +333,7 @@ _SECTIONS: Final = (
     ("processor_throughput", "6. Stream processor throughput and time budget", _throughput),
     ("reads", "7. Reads", _reads),
     ("authorization", "8. Authorization of role-signed requests (local cloud)", _authorization),
+    ("worker", "9. The local cloud's worker", _worker),
 )
 
 

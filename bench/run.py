@@ -38,6 +38,7 @@ PARTS: Final = (
     "end_to_end",
     "reads",
     "authorization",
+    "worker",
 )
 # What each part needs of the remaining time to be worth starting (from earlier runs here).
 _MIN_BUDGET_S: Final = {
@@ -49,6 +50,7 @@ _MIN_BUDGET_S: Final = {
     "end_to_end": 150,
     "reads": 40,
     "authorization": 40,
+    "worker": 20,
 }
 
 
@@ -112,7 +114,14 @@ def main(argv: list[str] | None = None) -> int:
     }
     with measure.scratch_dir() as scratch_name:
         scratch = Path(scratch_name)
-        from bench import authz_bench, end_to_end, processor_bench, processor_throughput, reads
+        from bench import (
+            authz_bench,
+            end_to_end,
+            processor_bench,
+            processor_throughput,
+            reads,
+            worker_bench,
+        )
 
         jobs: dict[str, Callable[[], dict[str, Any]]] = {
             "synth": lambda: measure.measure_synth(args.synth_runs, scratch=scratch),
@@ -123,6 +132,7 @@ def main(argv: list[str] | None = None) -> int:
             "end_to_end": lambda: end_to_end.measure_end_to_end(server.free_port(), scratch),
             "reads": lambda: reads.measure_reads(server.free_port(), scratch),
             "authorization": authz_bench.run,
+            "worker": lambda: worker_bench.run(scratch),
         }
         for part in PARTS:
             remaining = DEADLINE_S - (time.monotonic() - started)

@@ -118,9 +118,12 @@ def run_demo(port: int, *, log: Log = print, state_dir: Path | None = None) -> i
             pump = StreamPump.for_deployment(
                 endpoint, state_dir=state_dir or Path(scratch), log=lambda line: log(f"    {line}")
             )
-            stats = pump.run_until_idle()
+            try:
+                stats = pump.run_until_idle()
+            finally:
+                pump.close()
         if stats.records_sent_to_failure:
-            log(f"error: {stats.records_sent_to_failure} record(s) went to the failure queue")
+            log(f"error: {stats.records_sent_to_failure} record(s) went to the failure destination")
             return 1
         problems = check_rows(store, group_uuid, last)
         for problem in problems:
@@ -156,9 +159,17 @@ def run_local(port: int, *, log: Log = print) -> int:
         log(
             f"table {deployment.table_name}; try: AWS_ENDPOINT_URL={endpoint} aws dynamodb scan ..."
         )
-        pump = StreamPump.for_deployment(endpoint, state_dir=cloud.state_dir(port))
-        log(f"stream pump running {pump.mapping.function_arn} (Ctrl-C stops everything)")
-        pump.run_forever()
+        pump = StreamPump.for_deployment(
+            endpoint, state_dir=cloud.state_dir(port), log=log, echo=lambda line: log(f"  | {line}")
+        )
+        log(
+            f"stream pump running {pump.mapping.function_arn} in a worker; its log lines follow "
+            "(also in its log group); Ctrl-C stops everything"
+        )
+        try:
+            pump.run_forever()
+        finally:
+            pump.close()
         return 0
     except KeyboardInterrupt:
         log("stopped")

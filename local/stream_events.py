@@ -1,16 +1,18 @@
 """DynamoDB stream records -> the event Lambda's event source mapping hands to the processor.
 
-Shared by the stream processor's integration tests, its benchmark and the local cloud's stream pump
-(local/pump.py imports `lambda_record` and `message_filter` rather than re-spelling them), so
-that everything that plays the event source mapping plays it the same way:
+Shared by the stream processor's integration tests, its benchmark, replay and the local cloud's
+stream pump (local/pump/ imports `ShardReader`, `lambda_record` and `message_filter` rather than
+re-spelling them), so that everything that plays the event source mapping plays it the same way:
 
-- `read_records` walks every shard of a stream with the Streams API (DescribeStream ->
-  GetShardIterator TRIM_HORIZON or AFTER_SEQUENCE_NUMBER -> GetRecords until the shard is drained);
+- `ShardReader` is the one reader of a stream: shards in order (a parent before its children, as
+  Lambda reads them), each from a position (TRIM_HORIZON, LATEST or AFTER a sequence number) in
+  pages of GetRecords until the shard is drained; `read_records` reads a whole stream with it;
 - `passes_message_filter` applies the mapping's filter (`schema.message_insert_filter_pattern`,
   the pattern the stack deploys) with moto's matcher of Lambda's pattern language, as the pump
   does: INSERT events of `MSG#` items only;
-- `lambda_event` shapes records exactly as Lambda delivers them: `eventSourceARN` added and
-  `ApproximateCreationDateTime` as epoch seconds (GetRecords returns it as a datetime);
+- `lambda_event` shapes records exactly as Lambda delivers them: `eventSourceARN` added,
+  `ApproximateCreationDateTime` as epoch seconds (GetRecords returns it as a datetime) and binary
+  attributes (`B`, `BS`) base64-encoded, as in Lambda's JSON event;
 - `synthetic_record` builds one such record from a plain item, for tests without a stream.
 
 Not runtime code: it is not in the Lambda asset.
@@ -18,6 +20,7 @@ Not runtime code: it is not in the Lambda asset.
 
 from __future__ import annotations
 
+import base64
 import functools
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -47,16 +50,77 @@ def stream_arn(dynamodb_client: Any, table_name: str) -> str:
     return str(arn)
 
 
-def _shard_ids(streams_client: Any, arn: str) -> list[str]:
-    shards: list[str] = []
-    request: dict[str, Any] = {"StreamArn": arn}
-    while True:
-        description = streams_client.describe_stream(**request)["StreamDescription"]
-        shards.extend(shard["ShardId"] for shard in description.get("Shards", []))
-        last = description.get("LastEvaluatedShardId")
-        if not last:
-            return shards
-        request["ExclusiveStartShardId"] = last
+class ShardReader:
+    """Reads a stream shard by shard, parents first, each from its own position.
+
+    `position(shard_id)` gives the last sequence number already done in a shard (None: start at
+    `start`: TRIM_HORIZON, LATEST, or AT_SEQUENCE_NUMBER `start_sequence`). Iterators are kept
+    between calls, so a reader polled again sees only what arrived since."""
+
+    def __init__(
+        self,
+        streams_client: Any,
+        arn: str,
+        *,
+        position: Any = None,
+        start: str = "TRIM_HORIZON",
+        start_sequence: str | None = None,
+    ) -> None:
+        self.client = streams_client
+        self.arn = arn
+        self._position = position or (lambda _shard: None)
+        self._start = start
+        self._start_sequence = start_sequence  # for AT_SEQUENCE_NUMBER
+        self._iterators: dict[str, str | None] = {}  # None: a closed shard read to its end
+
+    def shards(self) -> list[str]:
+        """Every shard id, a parent before its children (a child's records are newer)."""
+        shards: list[dict[str, Any]] = []
+        request: dict[str, Any] = {"StreamArn": self.arn}
+        while True:
+            description = self.client.describe_stream(**request)["StreamDescription"]
+            shards.extend(description.get("Shards", []))
+            last = description.get("LastEvaluatedShardId")
+            if not last:
+                break
+            request["ExclusiveStartShardId"] = last
+        known = {shard["ShardId"] for shard in shards}
+        ordered: list[str] = []
+        remaining = list(shards)
+        while remaining:
+            ready = [
+                s
+                for s in remaining
+                if s.get("ParentShardId") not in known or s["ParentShardId"] in ordered
+            ]
+            ordered.extend(s["ShardId"] for s in ready)
+            remaining = [s for s in remaining if s not in ready]
+        return ordered
+
+    def _iterator(self, shard_id: str) -> str | None:
+        if shard_id in self._iterators:
+            return self._iterators[shard_id]
+        request: dict[str, Any] = {"StreamArn": self.arn, "ShardId": shard_id}
+        done = self._position(shard_id)
+        if done is not None:
+            request.update(ShardIteratorType="AFTER_SEQUENCE_NUMBER", SequenceNumber=done)
+        else:
+            request["ShardIteratorType"] = self._start
+            if self._start_sequence is not None:
+                request["SequenceNumber"] = self._start_sequence
+        iterator = self.client.get_shard_iterator(**request).get("ShardIterator")
+        return None if iterator is None else str(iterator)
+
+    def pages(self, shard_id: str) -> Iterator[list[dict[str, Any]]]:
+        """Pages of records (the GetRecords shape) from the shard's position until it is drained."""
+        while (iterator := self._iterator(shard_id)) is not None:
+            page = self.client.get_records(ShardIterator=iterator, Limit=_PAGE_LIMIT)
+            records = page.get("Records", [])
+            self._iterators[shard_id] = page.get("NextShardIterator")
+            if records:
+                yield records
+            if not records or not page.get("NextShardIterator"):
+                return
 
 
 def read_records(
@@ -65,31 +129,20 @@ def read_records(
     *,
     after: Mapping[str, str] | None = None,
 ) -> list[dict[str, Any]]:
-    """Every record currently in the stream, shard by shard, each shard in order.
+    """Every record currently in the stream, shard by shard (parents first), each shard in order.
 
     `after` maps a shard id to the last sequence number already read from it (a pump's
     checkpoint); those shards resume AFTER_SEQUENCE_NUMBER, the others start at TRIM_HORIZON.
     Records come back in the GetRecords shape; each gets a `ShardId` key removed by
     `lambda_record`, so a caller can checkpoint per shard.
     """
-    checkpoints = dict(after or {})
-    records: list[dict[str, Any]] = []
-    for shard_id in _shard_ids(streams_client, arn):
-        request: dict[str, Any] = {"StreamArn": arn, "ShardId": shard_id}
-        if shard_id in checkpoints:
-            request["ShardIteratorType"] = "AFTER_SEQUENCE_NUMBER"
-            request["SequenceNumber"] = checkpoints[shard_id]
-        else:
-            request["ShardIteratorType"] = "TRIM_HORIZON"
-        iterator = streams_client.get_shard_iterator(**request).get("ShardIterator")
-        while iterator:
-            page = streams_client.get_records(ShardIterator=iterator, Limit=_PAGE_LIMIT)
-            batch = page.get("Records", [])
-            records.extend({**record, "ShardId": shard_id} for record in batch)
-            if not batch:
-                break
-            iterator = page.get("NextShardIterator")
-    return records
+    reader = ShardReader(streams_client, arn, position=dict(after or {}).get)
+    return [
+        {**record, "ShardId": shard_id}
+        for shard_id in reader.shards()
+        for page in reader.pages(shard_id)
+        for record in page
+    ]
 
 
 @functools.cache
@@ -108,11 +161,23 @@ def _epoch_seconds(value: Any) -> Any:
     return int(value.timestamp()) if isinstance(value, datetime) else value
 
 
+def _base64_binaries(value: Any) -> Any:
+    """An attribute value (or image) with bytes as base64 text, as Lambda's JSON event has them."""
+    if isinstance(value, bytes | bytearray):
+        return base64.b64encode(value).decode()
+    if isinstance(value, Mapping):
+        return {key: _base64_binaries(item) for key, item in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [_base64_binaries(item) for item in value]
+    return value
+
+
 def _json_shaped(record: Mapping[str, Any]) -> dict[str, Any]:
-    """`record` without the `ShardId` read_records adds, its datetime as epoch seconds."""
+    """`record` without the `ShardId` read_records adds, its datetime as epoch seconds and its
+    binary attributes as base64 text."""
     shaped = {key: value for key, value in record.items() if key != "ShardId"}
     if isinstance(shaped.get("dynamodb"), Mapping):
-        change = dict(shaped["dynamodb"])
+        change = {key: _base64_binaries(value) for key, value in shaped["dynamodb"].items()}
         if "ApproximateCreationDateTime" in change:
             change["ApproximateCreationDateTime"] = _epoch_seconds(
                 change["ApproximateCreationDateTime"]

@@ -15,8 +15,10 @@ import pytest
 from cruddur_messages.store import MessageStore
 from local import cloud, deploy, server
 from local.pump import Checkpoints, StreamPump, find_mapping
-from local.runtime import DeployedFunction, Handler
+from local.pump.engine import Handler
+from local.pump.functions import deployed_function as start_deployed_function
 from local.stream_events import read_records
+from local.worker import ExecutionEnvironment
 
 pytestmark = pytest.mark.e2e
 
@@ -52,10 +54,13 @@ def deployment(endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> deplo
 @pytest.fixture(scope="session")
 def deployed_function(
     endpoint: str, deployment: deploy.Deployment, tmp_path_factory: pytest.TempPathFactory
-) -> DeployedFunction:
-    return DeployedFunction.fetch(
-        endpoint, deployment.function_name, tmp_path_factory.mktemp("functions")
-    )
+) -> Iterator[ExecutionEnvironment]:
+    """The deployed function in one execution environment (a worker), shared by the session."""
+    mapping = find_mapping(endpoint, deployment.function_name)
+    with start_deployed_function(
+        endpoint, mapping, tmp_path_factory.mktemp("state"), echo=lambda _line: None
+    ) as environment:
+        yield environment
 
 
 @pytest.fixture
@@ -67,7 +72,9 @@ PumpFactory = Callable[..., StreamPump]
 
 
 @pytest.fixture
-def make_pump(endpoint: str, deployed_function: DeployedFunction, tmp_path: Path) -> PumpFactory:
+def make_pump(
+    endpoint: str, deployed_function: ExecutionEnvironment, tmp_path: Path
+) -> PumpFactory:
     """A pump of the deployed mapping whose checkpoint starts at the stream's current end, so a
     test sees only the records it writes. Pumps made in one test share the checkpoint file."""
     mapping = find_mapping(endpoint, deployed_function.config.name)
@@ -83,7 +90,6 @@ def make_pump(endpoint: str, deployed_function: DeployedFunction, tmp_path: Path
             mapping=mapping,
             handler=handler or deployed_function,
             checkpoints=Checkpoints(checkpoint_file, mapping.stream_arn),
-            context_factory=deployed_function.context,
             log=lambda _line: None,
             retry_delay_s=0,
             **options,

@@ -3,7 +3,6 @@ the message store, and let the stream pump run the deployed function."""
 
 from __future__ import annotations
 
-import inspect
 import json
 import subprocess
 import sys
@@ -19,7 +18,8 @@ from cruddur_messages.models import Message, User
 from cruddur_messages.store import MessageStore
 from local import cloud, deploy
 from local.pump import StreamPump, replay_records
-from local.runtime import DeployedFunction
+from local.runtime_libraries import runtime_directory
+from local.worker import ExecutionEnvironment
 
 PumpFactory = Callable[..., StreamPump]
 
@@ -75,19 +75,22 @@ def test_deployed_table_matches_the_schema_module(
 
 
 def test_pump_runs_the_deployed_package_not_the_working_tree(
-    deployed_function: DeployedFunction,
+    deployed_function: ExecutionEnvironment,
 ) -> None:
-    """The handler is imported from the extracted package; the working tree's modules stay."""
-    from stream_processor import handler as working_tree_handler
+    """The worker's path is the extracted package and the runtime's libraries: the working
+    tree's packages are in neither, and the deployed handler answers an empty batch."""
+    task_root = deployed_function.task_root.resolve()
+    assert (task_root / "stream_processor" / "handler.py").is_file()
+    assert not task_root.is_relative_to(Path(__file__).resolve().parents[2] / "lambda_src")
+    env = deployed_function.environment("127.0.0.1:1", "stream", 3)
+    assert env["PYTHONPATH"].split(":") == [
+        str(deployed_function.task_root),
+        str(runtime_directory()),
+    ]
+    runtime_modules = {entry.name for entry in runtime_directory().iterdir()}
+    assert not runtime_modules & {"stream_processor", "cruddur_messages", "moto", "aws_cdk"}
 
-    code_root = deployed_function.code_root.resolve()
-    deployed_file = Path(inspect.getfile(deployed_function._handler)).resolve()
-    assert deployed_file.is_relative_to(code_root)
-
-    deployed_function({"Records": []}, deployed_function.context())
-
-    assert sys.modules["stream_processor.handler"] is working_tree_handler
-    assert not Path(working_tree_handler.__file__ or "").resolve().is_relative_to(code_root)
+    assert deployed_function({"Records": []}) == {"batchItemFailures": []}
 
 
 def test_messages_of_patterns_c_and_d_reach_both_group_rows(
@@ -111,7 +114,7 @@ def test_messages_of_patterns_c_and_d_reach_both_group_rows(
 
 
 def test_pump_restarted_after_a_crash_mid_batch_applies_every_message_once(
-    store: MessageStore, make_pump: PumpFactory, deployed_function: DeployedFunction
+    store: MessageStore, make_pump: PumpFactory, deployed_function: ExecutionEnvironment
 ) -> None:
     """Killed halfway through its second batch (after half the batch was written), a new pump
     redelivers that batch and the ones after it, never a finished one; the result is as if no
@@ -159,7 +162,7 @@ def test_failing_record_is_retried_then_sent_to_the_failure_queue(
     endpoint: str,
     store: MessageStore,
     make_pump: PumpFactory,
-    deployed_function: DeployedFunction,
+    deployed_function: ExecutionEnvironment,
     deployment: deploy.Deployment,
 ) -> None:
     """Only the failing record and those after it are retried; after the mapping's retry limit

@@ -21,7 +21,12 @@ import pytest
 from cruddur_messages.models import Message, User
 from cruddur_messages.store import MessageStore
 from local import cloud, deploy
-from local.pump import Checkpoints, MappingSettings, find_mapping
+from local.pump import (
+    Checkpoints,
+    MappingSettings,
+    deployment_checkpoint_path,
+    find_mapping,
+)
 from local.stream_events import passes_message_filter, read_records
 
 pytestmark = pytest.mark.e2e
@@ -130,12 +135,17 @@ def _failure_queue_depth(endpoint: str, queue_url: str) -> int:
     return sum(int(attributes[name]) for name in _FAILURE_COUNTS)
 
 
+def _checkpoint_file(state_dir: Path, endpoint: str) -> Path:
+    """Where `python -m local.pump --port N` keeps its position: one file per endpoint."""
+    return deployment_checkpoint_path(state_dir, endpoint)
+
+
 @pytest.fixture
 def state_dir(endpoint: str, deployment: deploy.Deployment, tmp_path: Path) -> Path:
     """The pump's state directory, its checkpoint at the stream's current end, so the pump
     sees only this test's records."""
     mapping = find_mapping(endpoint, deployment.function_name)
-    checkpoints = Checkpoints(tmp_path / "pump" / f"{mapping.uuid}.json", mapping.stream_arn)
+    checkpoints = Checkpoints(_checkpoint_file(tmp_path, endpoint), mapping.stream_arn)
     for record in read_records(cloud.client("dynamodbstreams", endpoint), mapping.stream_arn):
         checkpoints.advance(record["ShardId"], record["dynamodb"]["SequenceNumber"])
     return tmp_path
@@ -161,7 +171,7 @@ def test_pump_process_killed_mid_stream_applies_every_message_exactly_once(
     leaves every conversation as if it had never crashed: both participants' rows at the last
     message, one row each, and nothing in the failure queue."""
     mapping = find_mapping(endpoint, deployment.function_name)
-    checkpoint_file = state_dir / "pump" / f"{mapping.uuid}.json"
+    checkpoint_file = _checkpoint_file(state_dir, endpoint)
     streams = cloud.client("dynamodbstreams", endpoint)
     assert deployment.failure_queue_url is not None
     failures_before = _failure_queue_depth(endpoint, deployment.failure_queue_url)

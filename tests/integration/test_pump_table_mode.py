@@ -17,7 +17,7 @@ from cruddur_messages import schema
 from cruddur_messages.models import User
 from cruddur_messages.store import MessageStore
 from local import cloud
-from local.pump import TABLE_MODE_DEFAULTS
+from local.pump import TABLE_MODE_DEFAULTS, table_mapping
 from stacks.settings import LOCAL
 
 
@@ -139,3 +139,21 @@ def test_mapping_options_need_table_mode(option: str, moto_endpoint: str, tmp_pa
 
     assert result.returncode == 2
     assert f"{option} only apply with --table" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("arn:aws:s3:::failures", "arn:aws:s3:::failures"),
+        ("failures", "arn:aws:sqs:us-east-1:{account}:failures"),
+    ],
+)
+def test_on_failure_takes_a_bucket_arn_or_a_queue(
+    given: str, expected: str, moto_endpoint: str, table_name: str
+) -> None:
+    """`--on-failure`: an S3 bucket by ARN (Lambda writes the whole batch there), or an SQS
+    queue by ARN or name (a pointer only), on the table's endpoint."""
+    mapping = table_mapping(moto_endpoint, table_name, on_failure=given)
+
+    account = mapping.stream_arn.split(":")[4]
+    assert mapping.on_failure_arn == expected.format(account=account)

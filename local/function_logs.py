@@ -1,0 +1,126 @@
+"""Where a worker's output goes: the function's log group in the local endpoint, and a terminal.
+
+Lambda captures two things from an execution environment, one CloudWatch event each: every line
+the process writes to stdout/stderr, and every frame the runtime client writes to its telemetry
+descriptor (`_LAMBDA_TELEMETRY_LOG_FD`: a log record, a multi-line traceback included, is one
+frame). One log stream per execution environment, named `YYYY/MM/DD/[$LATEST]<32 hex>`
+(https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs.html). Events are sent to
+CloudWatch Logs by a background thread, so logging never sits on an invocation's path.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import IO, Any, Final
+
+_FRAME_HEADER: Final = 16  # type (4), length (4), timestamp in microseconds (8), big-endian
+_FLUSH_INTERVAL_S: Final = 0.2
+_BATCH_LIMIT: Final = 1000  # PutLogEvents' most events per call
+
+Echo = Callable[[str], None]
+
+
+def stream_name(now: datetime | None = None) -> str:
+    moment = now or datetime.now(tz=UTC)
+    return f"{moment:%Y/%m/%d}/[$LATEST]{uuid.uuid4().hex}"
+
+
+class LogStream:
+    """One execution environment's log stream: events go to CloudWatch Logs (when a client is
+    given) and, one line each, to `echo`."""
+
+    def __init__(self, logs_client: Any | None, group: str, echo: Echo) -> None:
+        self.group = group
+        self.name = stream_name()
+        self._client = logs_client
+        self._echo = echo
+        self._events: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._flusher: threading.Thread | None = None
+        if logs_client is not None:
+            with contextlib.suppress(logs_client.exceptions.ResourceAlreadyExistsException):
+                logs_client.create_log_group(logGroupName=group)
+            logs_client.create_log_stream(logGroupName=group, logStreamName=self.name)
+            self._flusher = threading.Thread(target=self._flush_loop, daemon=True)
+            self._flusher.start()
+
+    def write(self, message: str, timestamp_ms: int | None = None) -> None:
+        message = message.rstrip("\n")
+        if not message:
+            return
+        self._echo(message.replace("\r", "\n").replace("\n", "\\n"))
+        if self._client is None:
+            return
+        event = {"timestamp": timestamp_ms or int(time.time() * 1000), "message": message}
+        with self._lock:
+            self._events.append(event)
+
+    def read_lines(self, pipe: IO[bytes]) -> threading.Thread:
+        """A thread writing each line of `pipe` (the worker's stdout and stderr) as one event."""
+
+        def pump() -> None:
+            for raw in iter(pipe.readline, b""):
+                self.write(raw.decode(errors="replace"))
+
+        return _started(pump)
+
+    def read_frames(self, pipe: IO[bytes]) -> threading.Thread:
+        """A thread writing each telemetry frame of `pipe` as one event."""
+
+        def pump() -> None:
+            while header := _read_exactly(pipe, _FRAME_HEADER):
+                length = int.from_bytes(header[4:8], "big")
+                micros = int.from_bytes(header[8:16], "big")
+                body = _read_exactly(pipe, length)
+                self.write(body.decode(errors="replace"), micros // 1000)
+
+        return _started(pump)
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._flusher is not None:
+            self._flusher.join(timeout=5)
+        self._flush()
+
+    def _flush_loop(self) -> None:
+        while not self._stop.wait(_FLUSH_INTERVAL_S):
+            self._flush()
+
+    def _flush(self) -> None:
+        with self._lock:
+            events, self._events = self._events, []
+        if not events or self._client is None:
+            return
+        events.sort(key=lambda event: event["timestamp"])  # PutLogEvents wants them in order
+        for start in range(0, len(events), _BATCH_LIMIT):
+            try:
+                self._client.put_log_events(
+                    logGroupName=self.group,
+                    logStreamName=self.name,
+                    logEvents=events[start : start + _BATCH_LIMIT],
+                )
+            except Exception as error:  # the endpoint went away: the terminal still has them
+                self._echo(f"(log events not sent to {self.group}: {type(error).__name__})")
+                return
+
+
+def _read_exactly(pipe: IO[bytes], size: int) -> bytes:
+    data = b""
+    while len(data) < size:
+        chunk = pipe.read(size - len(data))
+        if not chunk:
+            return b""
+        data += chunk
+    return data
+
+
+def _started(target: Callable[[], None]) -> threading.Thread:
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    return thread

@@ -1,0 +1,5 @@
+import sys
+
+from local.pump.cli import main
+
+sys.exit(main())

@@ -1,0 +1,155 @@
+"""The delivery half of the pump: one batch to the function, with the mapping's retry,
+bisect, record-age and on-failure semantics, and the checkpoint after it."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from local.pump.checkpoints import Checkpoints
+from local.pump.failures import FailureDestination, invocation_record
+from local.pump.mapping import UNLIMITED, MappingSettings
+from local.worker import InitError
+
+Handler = Callable[[dict[str, Any], Any], Any]
+Log = Callable[[str], None]
+
+
+@dataclass
+class PumpStats:
+    invocations: int = 0
+    records_done: int = 0
+    records_filtered_out: int = 0
+    records_unreadable: int = 0
+    records_sent_to_failure: int = 0
+    failure_messages: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """How many leading records of the batch are done, and how the rest failed."""
+
+    done: int
+    function_error: str | None = None
+
+
+def sequence(record: Mapping[str, Any]) -> str:
+    return str(record["dynamodb"]["SequenceNumber"])
+
+
+class Delivery:
+    """Delivers batches; StreamPump (engine.py) reads the stream and feeds it."""
+
+    mapping: MappingSettings
+    handler: Handler
+    checkpoints: Checkpoints
+    stats: PumpStats
+    _destination: FailureDestination
+    _log: Log
+    _retry_delay_s: float
+
+    # -- delivering ------------------------------------------------------------------------
+
+    def _invoke(self, batch: Sequence[dict[str, Any]]) -> _Outcome:
+        self.stats.invocations += 1
+        try:
+            response = self.handler({"Records": list(batch)}, None)
+        except InitError:
+            raise
+        except Exception as error:  # the function failed: Lambda retries the whole batch
+            return _Outcome(done=0, function_error=str(error) or type(error).__name__)
+        if not self.mapping.report_item_failures:
+            return _Outcome(done=len(batch))
+        failures = response.get("batchItemFailures") if isinstance(response, Mapping) else None
+        if not failures:
+            return _Outcome(done=len(batch))
+        positions = {sequence(record): index for index, record in enumerate(batch)}
+        try:
+            failed = [positions[str(item["itemIdentifier"])] for item in failures]
+        except (KeyError, TypeError):
+            # Lambda treats an identifier it cannot place as a failure of the whole batch.
+            return _Outcome(done=0, function_error=f"unusable batchItemFailures: {failures!r}")
+        return _Outcome(done=min(failed))
+
+    def _expired(self, record: Mapping[str, Any]) -> bool:
+        if self.mapping.max_record_age_s == UNLIMITED:
+            return False
+        created = float(record["dynamodb"].get("ApproximateCreationDateTime", time.time()))
+        return time.time() - created > self.mapping.max_record_age_s
+
+    def _deliver(self, shard_id: str, records: list[dict[str, Any]], *, retries: int) -> None:
+        while records:
+            if self._expired(records[0]):
+                expired = [r for r in records if self._expired(r)]
+                self._fail(shard_id, expired, "RecordAgeExceeded", retries, None)
+                records = records[len(expired) :]
+                continue
+            outcome = self._invoke(records)
+            done, rest = records[: outcome.done], records[outcome.done :]
+            if done:
+                self.stats.records_done += len(done)
+                self.checkpoints.advance(shard_id, sequence(done[-1]))
+            self._log_batch(shard_id, records, outcome, retries)
+            if not rest:
+                return
+            if not done and len(rest) > 1 and self.mapping.bisect_on_error:
+                half = len(rest) // 2
+                self._deliver(shard_id, rest[:half], retries=retries)
+                self._deliver(shard_id, rest[half:], retries=retries)
+                return
+            limit = self.mapping.max_retry_attempts
+            if limit != UNLIMITED and retries >= limit:
+                self._fail(
+                    shard_id, rest, "RetryAttemptsExhausted", retries, outcome.function_error
+                )
+                return
+            retries += 1
+            records = rest
+            time.sleep(self._retry_delay_s * min(2 ** (retries - 1), 16))
+
+    def _fail(
+        self,
+        shard_id: str,
+        records: Sequence[dict[str, Any]],
+        condition: str,
+        retries: int,
+        function_error: str | None,
+    ) -> None:
+        """Send the batch's record to the on-failure destination; then it counts as done."""
+        now = datetime.now(tz=UTC)
+        document = invocation_record(
+            function_arn=self.mapping.function_arn,
+            stream_arn=self.mapping.stream_arn,
+            shard_id=shard_id,
+            records=records,
+            condition=condition,
+            invoke_count=retries + 1,
+            function_error=function_error,
+            now=now,
+        )
+        where = self._destination.send(
+            document, mapping_uuid=self.mapping.uuid, event={"Records": list(records)}, now=now
+        )
+        self.stats.records_sent_to_failure += len(records)
+        self.stats.failure_messages.append(document)
+        self.checkpoints.advance(shard_id, sequence(records[-1]))
+        self._log(
+            f"shard {shard_id[-8:]} seq {sequence(records[0])}..{sequence(records[-1])}: "
+            f"{len(records)} record(s) {condition}, {where}"
+        )
+
+    def _log_batch(
+        self, shard_id: str, batch: Sequence[dict[str, Any]], outcome: _Outcome, retries: int
+    ) -> None:
+        span = f"seq {sequence(batch[0])}..{sequence(batch[-1])}"
+        attempt = f" (retry {retries})" if retries else ""
+        if outcome.done == len(batch):
+            result = "ok"
+        elif outcome.function_error:
+            result = f"failed: {outcome.function_error}"
+        else:
+            result = f"{outcome.done} ok, failed from seq {sequence(batch[outcome.done])}"
+        self._log(f"shard {shard_id[-8:]} {span}: {len(batch)} record(s){attempt} -> {result}")

@@ -1,0 +1,35 @@
+"""The records an on-failure record points at, read again from the stream."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from local import cloud
+from local.stream_events import ShardReader, lambda_record
+
+
+def replay_records(endpoint: str, failure: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The records an on-failure record describes, Lambda-shaped, ready to be fixed and
+    redelivered: from its S3 payload when it has one, else read again from the stream (the same
+    reader as the pump's), from its first sequence number to its last."""
+    info = failure["DDBStreamBatchInfo"]
+    if "payload" in failure:
+        return list(json.loads(failure["payload"])["Records"])
+    start, end = int(info["startSequenceNumber"]), int(info["endSequenceNumber"])
+    reader = ShardReader(
+        cloud.client("dynamodbstreams", endpoint),
+        info["streamArn"],
+        start="AT_SEQUENCE_NUMBER",
+        start_sequence=info["startSequenceNumber"],
+    )
+    found: list[dict[str, Any]] = []
+    for page in reader.pages(info["shardId"]):
+        for record in page:
+            sequence = int(record["dynamodb"]["SequenceNumber"])
+            if sequence > end:
+                return found
+            if sequence >= start:
+                found.append(lambda_record(record, info["streamArn"]))
+    return found
