@@ -107,7 +107,7 @@ def test_a_capacity_change_is_shown_and_the_guard_stays_quiet(
     [
         ("AWS::Logs::LogGroup", "LogGroupName", "/cruddur/renamed"),
         ("AWS::Lambda::EventSourceMapping", "StartingPosition", "AT_TIMESTAMP"),
-        ("AWS::SQS::Queue", "FifoQueue", True),
+        ("AWS::S3::Bucket", "BucketName", "cruddur-failures-renamed"),
     ],
 )
 def test_replacing_any_stateful_resource_fires(
@@ -122,12 +122,12 @@ def test_replacing_any_stateful_resource_fires(
 
 
 def test_removing_the_failure_destination_fires(templates: Callable[[], Templates]) -> None:
-    def remove_queue(template: Any) -> None:
-        del template["Resources"][only(template, "AWS::SQS::Queue")[0]]
+    def remove_bucket(template: Any) -> None:
+        del template["Resources"][only(template, "AWS::S3::Bucket")[0]]
 
-    diff = edited(templates, "dev", remove_queue)
-    queue_id = only(templates()["dev"], "AWS::SQS::Queue")[0]
-    assert f"dev/{queue_id}" in {f.token for f in findings([diff])}
+    diff = edited(templates, "dev", remove_bucket)
+    bucket_id = only(templates()["dev"], "AWS::S3::Bucket")[0]
+    assert f"dev/{bucket_id}" in {f.token for f in findings([diff])}
 
 
 def test_a_log_retention_change_is_quiet(templates: Callable[[], Templates]) -> None:
