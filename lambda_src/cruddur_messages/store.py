@@ -45,8 +45,6 @@ MAX_SORT_KEY_BYTES: Final = 1024
 _CURSOR_VERSION: Final = 1
 
 T = TypeVar("T")
-Clock = Callable[[], datetime]
-IdFactory = Callable[[], str]
 
 # Put only if no item has this key: a write never overwrites another message or group row.
 _KEY_IS_FREE: Final = "attribute_not_exists(#pk)"
@@ -178,8 +176,28 @@ class GroupPageBuilder:
 # ---------------------------------------------------------------------------------------------
 
 
-def _default_id() -> str:
-    return str(uuid.uuid4())
+def _uuid_or_new(value: str | None, *, field: str) -> str:
+    return str(uuid.uuid4()) if value is None else schema.validate_uuid(value, field=field)
+
+
+def _check_created_at(value: str | None) -> None:
+    if value is not None:
+        timestamps.validate_timestamp(value, field="created_at")
+
+
+def _write_times(created_at: str | None) -> Iterator[str]:
+    """The created_at of each write attempt: `created_at` (default: now), then, while the key
+    stays taken, one microsecond or more later each time (now, if the clock has moved past).
+    A given time is a lower bound, as the clock's is: the returned model has the time used."""
+    previous: datetime | None = None
+    for _ in range(MAX_WRITE_ATTEMPTS):
+        moment = (
+            timestamps.utc_now() if created_at is None else timestamps.parse_timestamp(created_at)
+        )
+        if previous is not None:
+            moment = max(moment, previous + timedelta(microseconds=1))
+        previous = moment
+        yield timestamps.format_timestamp(moment)
 
 
 def _client_from_environment() -> Any:
@@ -197,15 +215,10 @@ class MessageStore:
         client: Any = None,
         *,
         table_name: str | None = None,
-        clock: Clock | None = None,
-        id_factory: IdFactory | None = None,
     ) -> None:
         """`client`: a boto3 DynamoDB client, service resource or Table; None builds a client
         from the environment. `table_name`: defaults to the Table's name, else
-        `schema.table_name()` (`DDB_MESSAGE_TABLE` or the default). `clock` returns an aware
-        datetime and is read once per write attempt; `id_factory` returns a new UUID string and
-        is called once per message (C), or for the group then the message (D), never again on
-        a retry. Both exist so that tests and the seed tool are deterministic."""
+        `schema.table_name()` (`DDB_MESSAGE_TABLE` or the default)."""
         self._converts_values = False
         if client is None:
             client = _client_from_environment()
@@ -221,8 +234,6 @@ class MessageStore:
         name = schema.table_name() if table_name is None else table_name
         self.table_name = schema.validate_name(name, field="table_name")
         self.index_name = schema.validate_name(schema.index_name(), field="index_name")
-        self._clock: Clock = clock or timestamps.utc_now
-        self._new_id: IdFactory = id_factory or _default_id
         self._serializer = TypeSerializer()
         self._deserializer = TypeDeserializer()
 
@@ -306,25 +317,33 @@ class MessageStore:
 
     # -- C ------------------------------------------------------------------------------------
 
-    def create_message(self, group_uuid: str, sender: User, text: str) -> Message:
+    def create_message(
+        self,
+        group_uuid: str,
+        sender: User,
+        text: str,
+        *,
+        message_uuid: str | None = None,
+        created_at: str | None = None,
+    ) -> Message:
         """Add a message to an existing conversation. The stream processor then moves both
-        participants' group rows to it.
+        participants' group rows to it. `message_uuid` defaults to a new one and `created_at`
+        to now (see `_write_times` for a taken key).
 
         Raises ValueError for bad input, GroupNotFoundError, NotAParticipantError; all before
         anything is written."""
         group_uuid = schema.validate_uuid(group_uuid, field="message_group_uuid")
         sender = _require_user(sender, "sender")
         text = validate_text(text)
+        message_uuid = _uuid_or_new(message_uuid, field="message_uuid")
+        _check_created_at(created_at)
         self._require_participant(group_uuid, sender.uuid)
 
-        message_uuid = self._new_id()
-        created_at: str | None = None
-        for _ in range(MAX_WRITE_ATTEMPTS):
-            created_at = self._timestamp(after=created_at)
+        for moment in _write_times(created_at):
             message = Message(
                 message_uuid=message_uuid,
                 group_uuid=group_uuid,
-                created_at=created_at,
+                created_at=moment,
                 text=text,
                 sender=sender,
             )
@@ -431,10 +450,18 @@ class MessageStore:
     # -- D ------------------------------------------------------------------------------------
 
     def create_message_group(
-        self, sender: User, recipient: User, text: str
+        self,
+        sender: User,
+        recipient: User,
+        text: str,
+        *,
+        group_uuid: str | None = None,
+        message_uuid: str | None = None,
+        created_at: str | None = None,
     ) -> tuple[MessageGroup, Message]:
         """Start a conversation: the first message and both participants' group rows, written
         in one transaction (all three items or none). Returns the sender's row and the message.
+        The uuids default to new ones and `created_at` to now (see `_write_times`).
 
         Raises ValueError for bad input (before anything is written), WriteConflictError if the
         transaction is refused (nothing is written)."""
@@ -443,17 +470,16 @@ class MessageStore:
         text = validate_text(text)
         if sender.uuid == recipient.uuid:
             raise ValueError("sender and recipient are the same user")
+        group_uuid = _uuid_or_new(group_uuid, field="message_group_uuid")
+        message_uuid = _uuid_or_new(message_uuid, field="message_uuid")
+        _check_created_at(created_at)
 
-        group_uuid = self._new_id()
-        message_uuid = self._new_id()
-        created_at: str | None = None
         reasons: list[str] = []
-        for _ in range(MAX_WRITE_ATTEMPTS):
-            created_at = self._timestamp(after=created_at)
+        for moment in _write_times(created_at):
             message = Message(
                 message_uuid=message_uuid,
                 group_uuid=group_uuid,
-                created_at=created_at,
+                created_at=moment,
                 text=text,
                 sender=sender,
             )
@@ -463,7 +489,7 @@ class MessageStore:
                 MessageGroup(
                     group_uuid=group_uuid,
                     owner_uuid=owner.uuid,
-                    last_message_at=created_at,
+                    last_message_at=moment,
                     last_message=text,
                     other_user=other,
                 )
@@ -528,13 +554,6 @@ class MessageStore:
             if "LastEvaluatedKey" not in response:
                 return
             kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
-
-    def _timestamp(self, *, after: str | None) -> str:
-        """Now, or one microsecond after `after` if the clock has not moved past it."""
-        moment = self._clock()
-        if after is not None:
-            moment = max(moment, timestamps.parse_timestamp(after) + timedelta(microseconds=1))
-        return timestamps.format_timestamp(moment)
 
     # A resource's client converts attribute values itself (boto3 registers the conversion on
     # that client's events), so values go over it as plain Python; over a client, typed.

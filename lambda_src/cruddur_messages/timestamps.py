@@ -56,6 +56,17 @@ def normalize_timestamp(text: str) -> str:
     return format_timestamp(parse_timestamp(text))
 
 
+def validate_timestamp(value: object, *, field: str) -> str:
+    """`value` if it is already a canonical timestamp; ValueError naming the field otherwise
+    (a value written as a sort key is never rewritten, so it must arrive in the schema's form)."""
+    if not isinstance(value, str) or not is_canonical(value):
+        raise ValueError(
+            f"{field} must be a UTC timestamp of the form 2025-01-01T00:00:00.000000+00:00, "
+            f"got {value!r}"
+        )
+    return value
+
+
 def is_canonical(text: str) -> bool:
     try:
         return normalize_timestamp(text) == text

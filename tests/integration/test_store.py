@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import boto3
@@ -24,21 +24,6 @@ from cruddur_messages.store import (
 
 pytestmark = pytest.mark.integration
 
-START = datetime(2024, 12, 31, 23, 59, 0, tzinfo=UTC)
-
-
-class SteppingClock:
-    """A clock that advances one second per reading, so every write has a distinct, known time."""
-
-    def __init__(self, start: datetime = START, step: timedelta = timedelta(seconds=1)) -> None:
-        self.now = start
-        self.step = step
-
-    def __call__(self) -> datetime:
-        moment = self.now
-        self.now += self.step
-        return moment
-
 
 def make_user(handle: str) -> User:
     return User(uuid=str(uuid.uuid4()), display_name=handle.title(), handle=handle)
@@ -56,7 +41,7 @@ def bayko() -> User:
 
 @pytest.fixture
 def store(dynamodb_client: Any, table_name: str) -> MessageStore:
-    return MessageStore(dynamodb_client, table_name=table_name, clock=SteppingClock())
+    return MessageStore(dynamodb_client, table_name=table_name)
 
 
 @pytest.fixture
@@ -145,21 +130,46 @@ def test_create_group_rows_hold_the_other_participant(
     assert bayko_row.last_message_at == message.created_at
 
 
-def test_create_group_timestamps_are_canonical(
-    dynamodb_client: Any, table_name: str, andrew: User, bayko: User
+def test_create_group_writes_the_given_ids_and_time(
+    store: MessageStore, andrew: User, bayko: User
 ) -> None:
-    """A clock in another time zone still yields a fixed-width UTC created_at."""
-    tz = timezone_plus_two()
-    clock = SteppingClock(start=datetime(2025, 3, 1, 1, 0, 0, tzinfo=tz))
-    store = MessageStore(dynamodb_client, table_name=table_name, clock=clock)
-    _, message = store.create_message_group(andrew, bayko, "hello")
-    assert message.created_at == "2025-02-28T23:00:00.000000+00:00"
+    """Explicit uuids and created_at are written as given, and read back as given."""
+    group_uuid, message_uuid = str(uuid.uuid4()), str(uuid.uuid4())
+    created_at = "2025-02-28T23:00:00.000000+00:00"
+    group, message = store.create_message_group(
+        andrew,
+        bayko,
+        "hello",
+        group_uuid=group_uuid,
+        message_uuid=message_uuid,
+        created_at=created_at,
+    )
+    assert (group.group_uuid, group.last_message_at) == (group_uuid, created_at)
+    assert (message.message_uuid, message.created_at) == (message_uuid, created_at)
+    assert store.list_messages(group_uuid).items == [message]
+    assert store.list_message_groups(bayko.uuid).items[0].last_message_at == created_at
 
 
-def timezone_plus_two() -> Any:
-    from datetime import timezone
-
-    return timezone(timedelta(hours=2))
+def test_create_message_writes_the_given_id_and_time(
+    store: MessageStore, andrew: User, bayko: User
+) -> None:
+    """C takes an explicit message_uuid and created_at, and lists the message by that time."""
+    group, first = store.create_message_group(
+        andrew, bayko, "hello", created_at="2025-01-01T00:00:00.000000+00:00"
+    )
+    message_uuid = str(uuid.uuid4())
+    reply = store.create_message(
+        group.group_uuid,
+        bayko,
+        "hi",
+        message_uuid=message_uuid,
+        created_at="2025-01-01T00:01:00.000000+00:00",
+    )
+    assert (reply.message_uuid, reply.created_at) == (
+        message_uuid,
+        "2025-01-01T00:01:00.000000+00:00",
+    )
+    assert store.list_messages(group.group_uuid).items == [reply, first]
 
 
 def test_create_group_is_atomic_when_one_put_fails(
@@ -182,17 +192,15 @@ def test_create_group_is_atomic_when_one_put_fails(
 
 
 def test_create_group_takes_a_later_microsecond_when_a_row_key_is_taken(
-    dynamodb_client: Any, table_name: str, andrew: User, bayko: User
+    store: MessageStore, andrew: User, bayko: User
 ) -> None:
     """A participant's existing row at the same instant is neither overwritten nor fatal."""
-    instant = datetime(2025, 1, 1, tzinfo=UTC)
-    other = make_user("other")
-    frozen = MessageStore(dynamodb_client, table_name=table_name, clock=lambda: instant)
-    first, _ = frozen.create_message_group(bayko, other, "first")
-    group, message = frozen.create_message_group(andrew, bayko, "second")
-    assert first.last_message_at == timestamps.format_timestamp(instant)
-    assert message.created_at == timestamps.format_timestamp(instant + timedelta(microseconds=1))
-    bayko_groups = frozen.list_message_groups(bayko.uuid).items
+    instant = "2025-01-01T00:00:00.000000+00:00"
+    first, _ = store.create_message_group(bayko, make_user("other"), "first", created_at=instant)
+    group, message = store.create_message_group(andrew, bayko, "second", created_at=instant)
+    assert first.last_message_at == instant
+    assert message.created_at == just_after(instant)
+    bayko_groups = store.list_message_groups(bayko.uuid).items
     assert {g.group_uuid for g in bayko_groups} == {first.group_uuid, group.group_uuid}
 
 
@@ -231,17 +239,19 @@ def test_create_message_by_a_stranger_fails(
 
 
 def test_create_message_twice_in_one_microsecond_keeps_both(
-    dynamodb_client: Any, table_name: str, andrew: User, bayko: User
+    store: MessageStore, andrew: User, bayko: User
 ) -> None:
-    """Two messages at the same clock reading get distinct keys; neither overwrites the other."""
-    instant = datetime(2025, 6, 1, tzinfo=UTC)
-    store = MessageStore(dynamodb_client, table_name=table_name, clock=lambda: instant)
-    group, first = store.create_message_group(andrew, bayko, "one")
-    second = store.create_message(group.group_uuid, bayko, "two")
-    third = store.create_message(group.group_uuid, andrew, "three")
+    """Two messages at the same time get distinct keys; neither overwrites the other."""
+    instant = "2025-06-01T00:00:00.000000+00:00"
+    group, _ = store.create_message_group(andrew, bayko, "one", created_at=instant)
+    second = store.create_message(group.group_uuid, bayko, "two", created_at=instant)
+    third = store.create_message(group.group_uuid, andrew, "three", created_at=instant)
     listed = store.list_messages(group.group_uuid).items
     assert [m.text for m in listed] == ["three", "two", "one"]
-    assert len({first.created_at, second.created_at, third.created_at}) == 3
+    assert [second.created_at, third.created_at] == [
+        just_after(instant),
+        just_after(just_after(instant)),
+    ]
 
 
 class FirstPutResponseLost:
@@ -267,11 +277,7 @@ def test_create_message_retried_after_a_lost_response_is_written_once(
 ) -> None:
     """A retried put that finds its own message at the key succeeds without a second copy."""
     group, first = store.create_message_group(andrew, bayko, "hello")
-    retrying = MessageStore(
-        FirstPutResponseLost(dynamodb_client),
-        table_name=table_name,
-        clock=SteppingClock(START + timedelta(hours=1)),
-    )
+    retrying = MessageStore(FirstPutResponseLost(dynamodb_client), table_name=table_name)
     reply = retrying.create_message(group.group_uuid, bayko, "said once")
     assert store.list_messages(group.group_uuid).items == [reply, first]
 
@@ -352,15 +358,14 @@ def test_list_messages_last_full_page_has_no_cursor(
     assert [len(p.items) for p in pages] == [2, 2]
 
 
-def test_list_messages_spans_years(
-    dynamodb_client: Any, table_name: str, andrew: User, bayko: User
-) -> None:
+def test_list_messages_spans_years(store: MessageStore, andrew: User, bayko: User) -> None:
     """Messages from an earlier year are listed: no begins_with(sk, <this year>) filter."""
-    clock = SteppingClock(start=datetime(2023, 12, 31, 23, 59, 59, tzinfo=UTC))
-    store = MessageStore(dynamodb_client, table_name=table_name, clock=clock)
-    group, _ = store.create_message_group(andrew, bayko, "last year")
-    clock.now = datetime(2025, 1, 1, tzinfo=UTC)
-    store.create_message(group.group_uuid, bayko, "this year")
+    group, _ = store.create_message_group(
+        andrew, bayko, "last year", created_at="2023-12-31T23:59:59.000000+00:00"
+    )
+    store.create_message(
+        group.group_uuid, bayko, "this year", created_at="2025-01-01T00:00:00.000000+00:00"
+    )
     listed = store.list_messages(group.group_uuid).items
     assert [(m.text, m.created_at[:4]) for m in listed] == [
         ("this year", "2025"),

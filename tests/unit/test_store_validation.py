@@ -7,7 +7,6 @@ the store made would fail with the Stubber's own error instead of the expected V
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -48,8 +47,7 @@ def stubber() -> Iterator[Stubber]:
 
 @pytest.fixture
 def store(stubber: Stubber) -> MessageStore:
-    clock = lambda: datetime(2025, 1, 1, tzinfo=UTC)  # noqa: E731
-    return MessageStore(stubber.client, table_name="messages", clock=clock)
+    return MessageStore(stubber.client, table_name="messages")
 
 
 @pytest.mark.parametrize("limit", [1, 20, MAX_PAGE_SIZE])
@@ -93,6 +91,41 @@ def test_create_message_refuses_bad_text_offline(store: MessageStore, text: str)
     """C rejects bad text before it even looks the group up."""
     with pytest.raises(ValueError, match="message text"):
         store.create_message(GROUP, ANDREW, text)
+
+
+@pytest.mark.parametrize(
+    ("ids", "field"),
+    [
+        ({"group_uuid": "group-1"}, "message_group_uuid"),
+        ({"message_uuid": GROUP[:-2]}, "message_uuid"),
+        ({"message_uuid": 42}, "message_uuid"),
+        ({"created_at": "2025-01-01T00:00:00+00:00"}, "created_at"),
+        ({"created_at": "2025-01-01T02:00:00.000000+02:00"}, "created_at"),
+        ({"created_at": "2025-01-01T00:00:00.000000"}, "created_at"),
+        ({"created_at": "yesterday"}, "created_at"),
+    ],
+)
+def test_create_group_refuses_malformed_explicit_ids_offline(
+    store: MessageStore, ids: dict[str, Any], field: str
+) -> None:
+    """D rejects a given uuid or created_at that is not in the schema's form, naming it."""
+    with pytest.raises(ValueError, match=field):
+        store.create_message_group(ANDREW, BAYKO, "hi", **ids)
+
+
+@pytest.mark.parametrize(
+    ("ids", "field"),
+    [
+        ({"message_uuid": "m-1"}, "message_uuid"),
+        ({"created_at": "2025-01-01T00:00:00Z"}, "created_at"),
+    ],
+)
+def test_create_message_refuses_malformed_explicit_ids_offline(
+    store: MessageStore, ids: dict[str, Any], field: str
+) -> None:
+    """C rejects a given message_uuid or created_at before it even looks the group up."""
+    with pytest.raises(ValueError, match=field):
+        store.create_message(GROUP, ANDREW, "hi", **ids)
 
 
 @pytest.mark.parametrize("group", ["", "group-1", GROUP[:-2]])

@@ -2,46 +2,16 @@
 
 from __future__ import annotations
 
-from collections import deque
-from datetime import datetime
 from pathlib import Path
 
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from cruddur_messages.store import MAX_PAGE_SIZE, MessageStore
-from cruddur_messages.timestamps import parse_timestamp
 from tools import seedfile, users
 from tools.connection import connect, prod_option, table_option
 from tools.errors import ToolError
 from tools.output import plural, stderr, warn_skipped
-
-
-class _Clock:
-    """The store's clock, set to each seed message's time before the store writes it."""
-
-    def __init__(self) -> None:
-        self.moment: datetime | None = None
-
-    def __call__(self) -> datetime:
-        if self.moment is None:
-            raise RuntimeError("seed clock read before a message time was set")
-        return self.moment
-
-
-class _Ids:
-    """The store's id factory, loaded with exactly the ids the next store call may use."""
-
-    def __init__(self) -> None:
-        self._queue: deque[str] = deque()
-
-    def load(self, *ids: str) -> None:
-        self._queue = deque(ids)
-
-    def __call__(self) -> str:
-        if not self._queue:
-            raise RuntimeError("the message store asked for more ids than the seed derives")
-        return self._queue.popleft()
 
 
 def _existing_message_uuids(store: MessageStore, group_uuid: str) -> tuple[set[str], int]:
@@ -81,8 +51,7 @@ def seed(conversation_file: Path, users_file: Path, table: str | None, prod: boo
     connection = connect(prod=prod, table=table)
     name = connection.target.table
     connection.client.describe_table(TableName=name)
-    clock, ids = _Clock(), _Ids()
-    store = MessageStore(connection.client, table_name=name, clock=clock, id_factory=ids)
+    store = MessageStore(connection.client, table_name=name)
 
     group_uuid = conversation.group_uuid
     existing, skipped = _existing_message_uuids(store, group_uuid)
@@ -110,18 +79,25 @@ def seed(conversation_file: Path, users_file: Path, table: str | None, prod: boo
     ) as progress:
         task = progress.add_task("seeding messages", total=len(todo))
         for message in todo:
-            clock.moment = parse_timestamp(message.created_at)
+            # The file's ids and times, so a second run finds these very messages.
             if not has_rows:
-                ids.load(group_uuid, message.message_uuid)
-                group, _ = store.create_message_group(
-                    message.sender, message.recipient, message.text
+                store.create_message_group(
+                    message.sender,
+                    message.recipient,
+                    message.text,
+                    group_uuid=group_uuid,
+                    message_uuid=message.message_uuid,
+                    created_at=message.created_at,
                 )
-                if group.group_uuid != group_uuid:
-                    raise RuntimeError("the store did not take the seed's conversation id")
                 has_rows = True
             else:
-                ids.load(message.message_uuid)
-                store.create_message(group_uuid, message.sender, message.text)
+                store.create_message(
+                    group_uuid,
+                    message.sender,
+                    message.text,
+                    message_uuid=message.message_uuid,
+                    created_at=message.created_at,
+                )
             progress.advance(task)
 
     click.echo(
