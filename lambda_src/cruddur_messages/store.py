@@ -7,8 +7,8 @@ D  create_message_group(sender, recipient, text)   a conversation: both group ro
                                                    message in one transaction
 
 Keys come from `schema`, items from `items`, timestamps from `timestamps`: this module only
-decides which requests to make. It talks to DynamoDB through a low-level boto3 client (a
-resource or a Table is accepted and unwrapped), so it works against AWS, DynamoDB Local and moto.
+decides which requests to make. It talks to DynamoDB through a low-level boto3 client only (one
+serialization path), so it works against AWS, DynamoDB Local and moto.
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from typing import Any, Final, TypeVar
 
 import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-from boto3.resources.base import ServiceResource
 from botocore.exceptions import ClientError
 
 from cruddur_messages import items, schema, timestamps
@@ -207,6 +206,16 @@ def _client_from_environment() -> Any:
     return session.client("dynamodb", region_name=session.region_name or DEFAULT_REGION)
 
 
+def _require_dynamodb_client(client: object) -> None:
+    # A resource or Table would fail only at the first request, with an AttributeError.
+    service_model = getattr(getattr(client, "meta", None), "service_model", None)
+    if getattr(service_model, "service_name", None) != "dynamodb":
+        raise TypeError(
+            "client must be a low-level DynamoDB client (boto3.client('dynamodb')), "
+            f"got {type(client).__name__}"
+        )
+
+
 class MessageStore:
     """The four access patterns over one table. Thread-safe as far as the boto3 client is."""
 
@@ -216,19 +225,11 @@ class MessageStore:
         *,
         table_name: str | None = None,
     ) -> None:
-        """`client`: a boto3 DynamoDB client, service resource or Table; None builds a client
-        from the environment. `table_name`: defaults to the Table's name, else
-        `schema.table_name()` (`DDB_MESSAGE_TABLE` or the default)."""
-        self._converts_values = False
+        """`client`: a low-level boto3 DynamoDB client; None builds one from the environment.
+        `table_name`: defaults to `schema.table_name()` (`DDB_MESSAGE_TABLE` or the default)."""
         if client is None:
             client = _client_from_environment()
-        elif isinstance(client, ServiceResource):
-            self._converts_values = True
-            resource: Any = client
-            # `name` is a Table's identifier; its `table_name` attribute would cost a DescribeTable.
-            if table_name is None and resource.meta.resource_model.name == "Table":
-                table_name = str(resource.name)
-            client = resource.meta.client
+        _require_dynamodb_client(client)
         self._client = client
         # None means "the configured table"; an empty name is a mistake, not a request for it.
         name = schema.table_name() if table_name is None else table_name
@@ -555,16 +556,10 @@ class MessageStore:
                 return
             kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
-    # A resource's client converts attribute values itself (boto3 registers the conversion on
-    # that client's events), so values go over it as plain Python; over a client, typed.
     def _serialize(self, item: Mapping[str, Any]) -> dict[str, Any]:
-        if self._converts_values:
-            return dict(item)
         return {name: self._serializer.serialize(value) for name, value in item.items()}
 
     def _deserialize(self, raw: Mapping[str, Any]) -> dict[str, Any]:
-        if self._converts_values:
-            return dict(raw)
         return {name: self._deserializer.deserialize(value) for name, value in raw.items()}
 
 
@@ -582,8 +577,7 @@ def _error_code(error: ClientError) -> str:
 
 
 def _holder_message_uuid(error: ClientError) -> str | None:
-    """The message_uuid of the item that failed a put's condition (ALL_OLD). The error path
-    bypasses a resource client's value conversion, so the item is always DynamoDB JSON."""
+    """The message_uuid of the item that failed a put's condition (ALL_OLD)."""
     holder = error.response.get("Item")
     value = holder.get("message_uuid") if isinstance(holder, Mapping) else None
     return value.get("S") if isinstance(value, Mapping) else None

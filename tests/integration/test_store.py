@@ -8,7 +8,6 @@ from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
 
-import boto3
 import pytest
 from boto3.dynamodb.types import TypeSerializer
 
@@ -72,19 +71,6 @@ def collect_pages(fetch: Callable[[str | None], Any]) -> Iterator[Any]:
 
 
 # -- construction -------------------------------------------------------------------------------
-
-
-def test_store_accepts_a_table_resource(
-    moto_endpoint: str, table_name: str, andrew: User, bayko: User
-) -> None:
-    """A boto3 Table resource works in place of a client, and names the table itself."""
-    table = boto3.resource("dynamodb", endpoint_url=moto_endpoint).Table(table_name)
-    store = MessageStore(table)
-    group, _ = store.create_message_group(andrew, bayko, "hi")
-    assert store.table_name == table_name
-    assert [g.group_uuid for g in store.list_message_groups(andrew.uuid).items] == [
-        group.group_uuid
-    ]
 
 
 def test_store_builds_its_client_from_the_environment(

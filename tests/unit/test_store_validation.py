@@ -194,16 +194,18 @@ def test_transaction_conflict_is_reported_without_retrying(
         store.create_message_group(ANDREW, BAYKO, "hello")
 
 
-def test_a_table_resource_names_the_table_without_a_request() -> None:
-    """Given a Table resource, the store uses its name and its client, and asks nothing."""
+@pytest.mark.parametrize("kind", ["resource", "table"])
+def test_a_resource_is_refused_for_a_client(kind: str) -> None:
+    """Only a low-level client is accepted: a resource or Table is a TypeError at once."""
     resource = boto3.resource(
         "dynamodb",
         region_name="us-east-1",
         aws_access_key_id="unit",
         aws_secret_access_key="unit",
     )
-    store = MessageStore(resource.Table("from-the-resource"))
-    assert store.table_name == "from-the-resource"
+    given = resource if kind == "resource" else resource.Table("messages")
+    with pytest.raises(TypeError, match="low-level DynamoDB client"):
+        MessageStore(given, table_name="messages")
 
 
 def test_table_name_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
