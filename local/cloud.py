@@ -1,7 +1,8 @@
 """What every part of the local cloud agrees on: where it listens and which credentials it takes.
 
 moto accepts any credentials; dummy ones keep boto3 and the CDK CLI from looking for real ones
-(a developer's profile must never be used against, or leak into, the local endpoint).
+(a developer's profile must never be used against, or leak into, the local endpoint). The ddb
+tools take their local defaults from here too: this module is their one definition.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ REGION: Final = "us-east-1"
 STATE_DIR_NAME: Final = ".local-cloud"
 PROJECT_ROOT: Final = Path(__file__).resolve().parent.parent
 
-_DUMMY_CREDENTIALS: Final[Mapping[str, str]] = {
+DUMMY_CREDENTIALS: Final[Mapping[str, str]] = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
     "AWS_SESSION_TOKEN": "testing",
@@ -31,7 +32,7 @@ _REAL_ACCOUNT_VARIABLES: Final = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_CON
 
 def offline_variables(endpoint: str | None = None) -> dict[str, str]:
     """Dummy credentials and the local region (and the endpoint, when given), as variables."""
-    variables = {**_DUMMY_CREDENTIALS, "AWS_REGION": REGION, "AWS_DEFAULT_REGION": REGION}
+    variables = {**DUMMY_CREDENTIALS, "AWS_REGION": REGION, "AWS_DEFAULT_REGION": REGION}
     if endpoint is not None:
         variables["AWS_ENDPOINT_URL"] = endpoint
     return variables
@@ -97,9 +98,9 @@ def environment(endpoint: str, base: Mapping[str, str] | None = None) -> dict[st
 def client(service: str, endpoint: str) -> Any:
     """A boto3 client for `service` on the local endpoint, with the dummy credentials."""
     session: Any = boto3.session.Session(
-        aws_access_key_id=_DUMMY_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=_DUMMY_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-        aws_session_token=_DUMMY_CREDENTIALS["AWS_SESSION_TOKEN"],
+        aws_access_key_id=DUMMY_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=DUMMY_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        aws_session_token=DUMMY_CREDENTIALS["AWS_SESSION_TOKEN"],
         region_name=REGION,
     )
     return session.client(service, endpoint_url=endpoint)

@@ -16,15 +16,12 @@ import boto3
 from botocore.config import Config
 
 from cruddur_messages import schema
+from local import cloud
 from tools.errors import ToolError
 
-LOCAL_ENDPOINT: Final = "http://localhost:8000"
 # The service-specific variable wins over the global one, exactly as boto3 itself resolves them.
 ENDPOINT_ENVS: Final = ("AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL")
-LOCAL_REGION_DEFAULT: Final = "us-east-1"
-# A local cloud accepts any key; a fixed dummy one spares users an AWS profile for local work and
-# never sends real credentials to a local server unless they are in the environment anyway.
-LOCAL_DUMMY_KEY: Final = "local"
+_KEY_VARIABLES: Final = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -35,13 +32,6 @@ class Target:
     endpoint_url: str | None
     region: str
     table: str
-
-    @property
-    def where(self) -> str:
-        """A human description of the endpoint, for the stderr line and error messages."""
-        if self.prod:
-            return f"AWS {self.region}"
-        return f"{self.endpoint_url} ({self.region})"
 
 
 def resolve(
@@ -59,12 +49,10 @@ def resolve(
         return Target(prod=True, endpoint_url=None, region=region, table=name)
     variable, endpoint = next(
         ((var, env[var].strip()) for var in ENDPOINT_ENVS if env.get(var, "").strip()),
-        ("", LOCAL_ENDPOINT),
+        ("", cloud.endpoint_url()),
     )
     _check_endpoint(variable, endpoint)
-    return Target(
-        prod=False, endpoint_url=endpoint, region=region or LOCAL_REGION_DEFAULT, table=name
-    )
+    return Target(prod=False, endpoint_url=endpoint, region=region or cloud.REGION, table=name)
 
 
 def _table_name(option: str | None, env: Mapping[str, str]) -> str:
@@ -119,17 +107,27 @@ def client_config(*, prod: bool) -> Config:
     return Config(**options)
 
 
-def dynamodb_client(target: Target) -> Any:
-    """A low-level DynamoDB client for the target (credentials resolve lazily, on first call)."""
-    config = client_config(prod=target.prod)
+def client(target: Target, service: str, config: Config | None = None) -> Any:
+    """A client of `service` for the target, `config` merged over client_config() (credentials
+    resolve lazily, on first call)."""
+    merged = client_config(prod=target.prod)
+    if config is not None:
+        merged = merged.merge(config)
     if target.prod:
-        return boto3.session.Session(region_name=target.region).client("dynamodb", config=config)
-    key = os.environ.get("AWS_ACCESS_KEY_ID") or LOCAL_DUMMY_KEY
-    secret = os.environ.get("AWS_SECRET_ACCESS_KEY") or LOCAL_DUMMY_KEY
+        return boto3.session.Session(region_name=target.region).client(service, config=merged)
+    # Keys from the environment if it has them, else the local cloud's dummy ones: a profile's
+    # real keys are never sent to a local endpoint.
+    env_keys = {name: os.environ[name] for name in _KEY_VARIABLES if os.environ.get(name)}
+    keys = env_keys if "AWS_ACCESS_KEY_ID" in env_keys else cloud.DUMMY_CREDENTIALS
     session = boto3.session.Session(
-        aws_access_key_id=key,
-        aws_secret_access_key=secret,
-        aws_session_token=os.environ.get("AWS_SESSION_TOKEN") or None,
+        aws_access_key_id=keys.get("AWS_ACCESS_KEY_ID"),
+        aws_secret_access_key=keys.get("AWS_SECRET_ACCESS_KEY"),
+        aws_session_token=keys.get("AWS_SESSION_TOKEN"),
         region_name=target.region,
     )
-    return session.client("dynamodb", endpoint_url=target.endpoint_url, config=config)
+    return session.client(service, endpoint_url=target.endpoint_url, config=merged)
+
+
+def dynamodb_client(target: Target) -> Any:
+    """A low-level DynamoDB client for the target."""
+    return client(target, "dynamodb")

@@ -22,7 +22,6 @@ from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timedelta
 from typing import Any, Final, TypeVar
 
-import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
@@ -31,8 +30,6 @@ from cruddur_messages.models import Message, MessageGroup, Page, User, validate_
 
 DEFAULT_PAGE_SIZE: Final = 20
 MAX_PAGE_SIZE: Final = 100
-# Region used when neither the caller nor the environment names one (local endpoints ignore it).
-DEFAULT_REGION: Final = "us-east-1"
 # A write whose key is taken (two messages in one microsecond) is retried this many times in all,
 # each time one microsecond or more later.
 MAX_WRITE_ATTEMPTS: Final = 5
@@ -199,13 +196,6 @@ def _write_times(created_at: str | None) -> Iterator[str]:
         yield timestamps.format_timestamp(moment)
 
 
-def _client_from_environment() -> Any:
-    # boto3 reads AWS_ENDPOINT_URL(_DYNAMODB) itself; only the region gets a fallback, so a
-    # laptop pointed at a local endpoint needs no AWS configuration at all.
-    session = boto3.session.Session()
-    return session.client("dynamodb", region_name=session.region_name or DEFAULT_REGION)
-
-
 def _require_dynamodb_client(client: object) -> None:
     # A resource or Table would fail only at the first request, with an AttributeError.
     service_model = getattr(getattr(client, "meta", None), "service_model", None)
@@ -221,14 +211,13 @@ class MessageStore:
 
     def __init__(
         self,
-        client: Any = None,
+        client: Any,
         *,
         table_name: str | None = None,
     ) -> None:
-        """`client`: a low-level boto3 DynamoDB client; None builds one from the environment.
-        `table_name`: defaults to `schema.table_name()` (`DDB_MESSAGE_TABLE` or the default)."""
-        if client is None:
-            client = _client_from_environment()
+        """`client`: a low-level boto3 DynamoDB client, which decides the endpoint, region and
+        credentials (the caller's environment, not the store's). `table_name`: defaults to
+        `schema.table_name()` (`DDB_MESSAGE_TABLE` or the default)."""
         _require_dynamodb_client(client)
         self._client = client
         # None means "the configured table"; an empty name is a mistake, not a request for it.

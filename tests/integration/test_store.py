@@ -73,17 +73,6 @@ def collect_pages(fetch: Callable[[str | None], Any]) -> Iterator[Any]:
 # -- construction -------------------------------------------------------------------------------
 
 
-def test_store_builds_its_client_from_the_environment(
-    moto_endpoint: str, table_name: str, monkeypatch: pytest.MonkeyPatch, andrew: User, bayko: User
-) -> None:
-    """With no client, AWS_ENDPOINT_URL and DDB_MESSAGE_TABLE point the store at the table."""
-    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
-    monkeypatch.setenv(schema.TABLE_NAME_ENV, table_name)
-    store = MessageStore()
-    _, message = store.create_message_group(andrew, bayko, "from the environment")
-    assert store.list_messages(message.group_uuid).items == [message]
-
-
 # -- D: create a conversation -------------------------------------------------------------------
 
 

@@ -3,10 +3,8 @@ the table (Lambda's S3 on-failure records; format in tools/failure_records.py)."
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
-import boto3
 import click
 from botocore.config import Config
 from botocore.exceptions import ClientError
@@ -17,23 +15,14 @@ from tools import failure_records
 from tools.connection import Connection, connect, prod_option, table_option
 from tools.errors import ToolError
 from tools.output import echo_json, local_time, plural, render_table, stdout
-from tools.target import LOCAL_DUMMY_KEY, Target, client_config
+from tools.target import Target, client
 
 
 def _client(target: Target, service: str) -> Any:
     """A client of `service` for the same target as the command's DynamoDB client."""
-    config = client_config(prod=target.prod)
-    if target.prod:
-        return boto3.session.Session(region_name=target.region).client(service, config=config)
     # A local endpoint serves every bucket under its own host: path-style addresses.
-    config = config.merge(Config(s3={"addressing_style": "path"}))
-    session = boto3.session.Session(
-        aws_access_key_id=os.environ.get("AWS_ACCESS_KEY_ID") or LOCAL_DUMMY_KEY,
-        aws_secret_access_key=os.environ.get("AWS_SECRET_ACCESS_KEY") or LOCAL_DUMMY_KEY,
-        aws_session_token=os.environ.get("AWS_SESSION_TOKEN") or None,
-        region_name=target.region,
-    )
-    return session.client(service, endpoint_url=target.endpoint_url, config=config)
+    local = None if target.prod else Config(s3={"addressing_style": "path"})
+    return client(target, service, local)
 
 
 def find_bucket(lambda_client: Any, table: str) -> str:

@@ -1,0 +1,38 @@
+"""Where a ddb command goes without --prod: the local cloud's own endpoint and region by default."""
+
+from __future__ import annotations
+
+import pytest
+
+from local import cloud
+from tools.errors import ToolError
+from tools.target import dynamodb_client, resolve
+
+
+@pytest.fixture(autouse=True)
+def _no_profile(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A developer's profile region must not decide what these tests see.
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent/aws-config")
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+
+
+def test_the_default_target_is_the_local_cloud() -> None:
+    target = resolve(prod=False, environ={})
+    assert (target.endpoint_url, target.region) == (cloud.endpoint_url(), cloud.REGION)
+
+
+def test_an_endpoint_and_region_from_the_environment_win() -> None:
+    env = {"AWS_ENDPOINT_URL": "http://127.0.0.1:9000", "AWS_REGION": "eu-west-1"}
+    target = resolve(prod=False, environ=env)
+    assert (target.endpoint_url, target.region) == ("http://127.0.0.1:9000", "eu-west-1")
+
+
+def test_prod_without_a_region_is_refused() -> None:
+    with pytest.raises(ToolError, match="no AWS region"):
+        resolve(prod=True, environ={})
+
+
+def test_the_local_client_goes_to_the_target_endpoint() -> None:
+    client = dynamodb_client(resolve(prod=False, environ={}))
+    assert client.meta.endpoint_url == cloud.endpoint_url()
+    assert client.meta.region_name == cloud.REGION
