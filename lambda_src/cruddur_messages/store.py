@@ -6,204 +6,63 @@ C  create_message(group_uuid, sender, text)        a message in an existing conv
 D  create_message_group(sender, recipient, text)   a conversation: both group rows and the first
                                                    message in one transaction
 
-Keys come from `schema`, items from `items`, timestamps from `timestamps`: this module only
-decides which requests to make. It talks to DynamoDB through a low-level boto3 client only (one
-serialization path), so it works against AWS, DynamoDB Local and moto.
+Keys come from `schema`, items from `items`, timestamps from `timestamps`, cursors and page
+assembly from `pages`, the wire format from `wire`: this module only decides which requests to
+make. Its errors (`errors`) and the page helpers are re-exported here, the import path callers use.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import dataclasses
-import json
-import uuid
-from collections.abc import Callable, Iterator, Mapping
-from datetime import datetime, timedelta
-from typing import Any, Final, TypeVar
+from collections.abc import Iterator, Mapping
+from typing import Any, Final
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
-from cruddur_messages import items, schema, timestamps
+from cruddur_messages import items, schema, timestamps, validation, wire
+from cruddur_messages.errors import (
+    GroupNotFoundError,
+    InvalidCursorError,
+    MessageStoreError,
+    NotAParticipantError,
+    WriteConflictError,
+)
 from cruddur_messages.models import Message, MessageGroup, Page, User, validate_text
+from cruddur_messages.pages import (
+    DEFAULT_PAGE_SIZE,
+    MAX_CURSOR_LENGTH,
+    MAX_PAGE_SIZE,
+    MAX_SORT_KEY_BYTES,
+    GroupPageBuilder,
+    decode_cursor,
+    encode_cursor,
+    validate_limit,
+)
 
-DEFAULT_PAGE_SIZE: Final = 20
-MAX_PAGE_SIZE: Final = 100
+__all__ = [
+    "DEFAULT_PAGE_SIZE",
+    "MAX_CURSOR_LENGTH",
+    "MAX_PAGE_SIZE",
+    "MAX_SORT_KEY_BYTES",
+    "MAX_WRITE_ATTEMPTS",
+    "GroupNotFoundError",
+    "GroupPageBuilder",
+    "InvalidCursorError",
+    "MessageStore",
+    "MessageStoreError",
+    "NotAParticipantError",
+    "WriteConflictError",
+    "decode_cursor",
+    "encode_cursor",
+    "validate_limit",
+]
+
 # A write whose key is taken (two messages in one microsecond) is retried this many times in all,
 # each time one microsecond or more later.
 MAX_WRITE_ATTEMPTS: Final = 5
-# A cursor holds two keys of at most a few hundred bytes; anything longer is not ours.
-MAX_CURSOR_LENGTH: Final = 2048
-# DynamoDB refuses a sort key over 1024 bytes (UTF-8) with a ValidationException; a cursor's sk
-# is checked against it so a tampered one is an InvalidCursorError, not a server error.
-MAX_SORT_KEY_BYTES: Final = 1024
-_CURSOR_VERSION: Final = 1
-
-T = TypeVar("T")
 
 # Put only if no item has this key: a write never overwrites another message or group row.
 _KEY_IS_FREE: Final = "attribute_not_exists(#pk)"
-
-
-class MessageStoreError(Exception):
-    """Base class of the store's own errors (input errors are plain `ValueError`s)."""
-
-
-class GroupNotFoundError(MessageStoreError, LookupError):
-    """The message group does not exist."""
-
-    def __init__(self, group_uuid: str) -> None:
-        super().__init__(f"message group {group_uuid} does not exist")
-        self.group_uuid = group_uuid
-
-
-class NotAParticipantError(MessageStoreError, PermissionError):
-    """The user is not one of the message group's participants."""
-
-    def __init__(self, group_uuid: str, user_uuid: str) -> None:
-        super().__init__(f"user {user_uuid} is not a participant of message group {group_uuid}")
-        self.group_uuid = group_uuid
-        self.user_uuid = user_uuid
-
-
-class InvalidCursorError(MessageStoreError, ValueError):
-    """A pagination cursor that this store did not issue for this list."""
-
-
-class WriteConflictError(MessageStoreError):
-    """The write was refused (its keys stayed taken, or a concurrent transaction won); nothing
-    was written and the caller may retry."""
-
-
-# ---------------------------------------------------------------------------------------------
-# Pure helpers: cursors and argument checks (unit-tested without a table).
-
-
-def encode_cursor(pk: str, sk: str) -> str:
-    """An opaque, URL-safe token for the position just after the item with this key."""
-    payload = json.dumps({"v": _CURSOR_VERSION, "pk": pk, "sk": sk}, separators=(",", ":"))
-    return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
-
-
-def decode_cursor(token: str, *, expected_pk: str) -> dict[str, str]:
-    """The key a cursor points after, as `{PARTITION_KEY: ..., SORT_KEY: ...}`.
-
-    Raises InvalidCursorError (a ValueError) for anything this store did not issue for the list
-    whose partition key is `expected_pk`: the token is never passed to DynamoDB unchecked.
-    """
-    if not isinstance(token, str) or not token:
-        raise InvalidCursorError("cursor must be a non-empty string")
-    if len(token) > MAX_CURSOR_LENGTH:
-        raise InvalidCursorError("cursor is too long")
-    try:
-        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-        payload = json.loads(raw)
-    except (binascii.Error, ValueError):
-        raise InvalidCursorError("cursor is malformed") from None
-    if not isinstance(payload, dict) or payload.get("v") != _CURSOR_VERSION:
-        raise InvalidCursorError("cursor is malformed")
-    pk, sk = payload.get("pk"), payload.get("sk")
-    if not isinstance(pk, str) or not isinstance(sk, str) or not sk:
-        raise InvalidCursorError("cursor is malformed")
-    try:
-        sk_bytes = len(sk.encode("utf-8"))
-    except UnicodeEncodeError:  # JSON can spell a lone surrogate, which no key can hold
-        raise InvalidCursorError("cursor is malformed") from None
-    if sk_bytes > MAX_SORT_KEY_BYTES:
-        raise InvalidCursorError("cursor is malformed")
-    if pk != expected_pk:
-        raise InvalidCursorError("cursor belongs to another list")
-    return {schema.PARTITION_KEY: pk, schema.SORT_KEY: sk}
-
-
-def validate_limit(limit: int) -> int:
-    """The page size; ValueError unless it is an int from 1 to MAX_PAGE_SIZE."""
-    if isinstance(limit, bool) or not isinstance(limit, int):
-        raise ValueError(f"limit must be an integer, got {type(limit).__name__}")
-    if not 1 <= limit <= MAX_PAGE_SIZE:
-        raise ValueError(f"limit must be between 1 and {MAX_PAGE_SIZE}, got {limit}")
-    return limit
-
-
-def _require_user(value: object, role: str) -> User:
-    if not isinstance(value, User):
-        raise TypeError(f"{role} must be a User, got {type(value).__name__}")
-    return value
-
-
-class GroupPageBuilder:
-    """Pattern B's page assembly, independent of DynamoDB.
-
-    Feed it a user's group rows newest first. While the stream processor moves a conversation's
-    row (put the new one, then delete the old), the conversation briefly has two rows; only the
-    first one seen, the newest, is kept. `earlier` names the conversations that have a row above
-    this page's start (shown on an earlier page), so a stale row below a page boundary is not
-    shown a second time.
-    """
-
-    def __init__(self, limit: int, earlier: frozenset[str] = frozenset()) -> None:
-        self._limit = validate_limit(limit)
-        self._skip = set(earlier)
-        self._groups: list[MessageGroup] = []
-
-    def offer(self, group: MessageGroup) -> bool:
-        """Take the next row; True once the page is decided (a further conversation exists)."""
-        if group.group_uuid not in self._skip:
-            self._skip.add(group.group_uuid)
-            self._groups.append(group)
-        return self.full
-
-    @property
-    def full(self) -> bool:
-        return len(self._groups) > self._limit
-
-    def page(self) -> Page[MessageGroup]:
-        shown = self._groups[: self._limit]
-        if not self.full:
-            return Page(items=shown, next_cursor=None)
-        last = shown[-1]
-        return Page(
-            items=shown,
-            next_cursor=encode_cursor(schema.group_pk(last.owner_uuid), last.last_message_at),
-        )
-
-
-# ---------------------------------------------------------------------------------------------
-
-
-def _uuid_or_new(value: str | None, *, field: str) -> str:
-    return str(uuid.uuid4()) if value is None else schema.validate_uuid(value, field=field)
-
-
-def _check_created_at(value: str | None) -> None:
-    if value is not None:
-        timestamps.validate_timestamp(value, field="created_at")
-
-
-def _write_times(created_at: str | None) -> Iterator[str]:
-    """The created_at of each write attempt: `created_at` (default: now), then, while the key
-    stays taken, one microsecond or more later each time (now, if the clock has moved past).
-    A given time is a lower bound, as the clock's is: the returned model has the time used."""
-    previous: datetime | None = None
-    for _ in range(MAX_WRITE_ATTEMPTS):
-        moment = (
-            timestamps.utc_now() if created_at is None else timestamps.parse_timestamp(created_at)
-        )
-        if previous is not None:
-            moment = max(moment, previous + timedelta(microseconds=1))
-        previous = moment
-        yield timestamps.format_timestamp(moment)
-
-
-def _require_dynamodb_client(client: object) -> None:
-    # A resource or Table would fail only at the first request, with an AttributeError.
-    service_model = getattr(getattr(client, "meta", None), "service_model", None)
-    if getattr(service_model, "service_name", None) != "dynamodb":
-        raise TypeError(
-            "client must be a low-level DynamoDB client (boto3.client('dynamodb')), "
-            f"got {type(client).__name__}"
-        )
 
 
 class MessageStore:
@@ -218,14 +77,12 @@ class MessageStore:
         """`client`: a low-level boto3 DynamoDB client, which decides the endpoint, region and
         credentials (the caller's environment, not the store's). `table_name`: defaults to
         `schema.table_name()` (`DDB_MESSAGE_TABLE` or the default)."""
-        _require_dynamodb_client(client)
+        wire.require_client(client)
         self._client = client
         # None means "the configured table"; an empty name is a mistake, not a request for it.
         name = schema.table_name() if table_name is None else table_name
         self.table_name = schema.validate_name(name, field="table_name")
         self.index_name = schema.validate_name(schema.index_name(), field="index_name")
-        self._serializer = TypeSerializer()
-        self._deserializer = TypeDeserializer()
 
     # -- A ------------------------------------------------------------------------------------
 
@@ -242,7 +99,7 @@ class MessageStore:
         # One item more than the page tells whether a next page exists, so the last page never
         # carries a cursor to an empty one.
         for item in self._query_partition(pk, start=start, batch=limit + 1):
-            message = _parsed(items.message_from_item, item)
+            message = wire.parsed(items.message_from_item, item)
             if message is None:
                 skipped += 1
                 continue
@@ -270,7 +127,7 @@ class MessageStore:
             builder = GroupPageBuilder(limit, self._groups_above(pk, start[schema.SORT_KEY]))
         skipped = 0
         for item in self._query_partition(pk, start=start, batch=limit + 1):
-            group = _parsed(items.group_from_item, item)
+            group = wire.parsed(items.group_from_item, item)
             if group is None:
                 skipped += 1
             elif builder.offer(group):
@@ -292,18 +149,14 @@ class MessageStore:
                 "#sk": schema.SORT_KEY,
                 "#group": schema.GSI_PARTITION_KEY,
             },
-            "ExpressionAttributeValues": self._serialize({":pk": pk, ":sk": sk}),
+            "ExpressionAttributeValues": wire.serialize({":pk": pk, ":sk": sk}),
             "ConsistentRead": True,
         }
-        while True:
-            response = self._client.query(**kwargs)
-            for raw in response.get("Items", []):
-                value = self._deserialize(raw).get(schema.GSI_PARTITION_KEY)
-                if isinstance(value, str):
-                    groups.add(value)
-            if "LastEvaluatedKey" not in response:
-                return frozenset(groups)
-            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        for item in wire.query(self._client, **kwargs):
+            value = item.get(schema.GSI_PARTITION_KEY)
+            if isinstance(value, str):
+                groups.add(value)
+        return frozenset(groups)
 
     # -- C ------------------------------------------------------------------------------------
 
@@ -318,18 +171,18 @@ class MessageStore:
     ) -> Message:
         """Add a message to an existing conversation. The stream processor then moves both
         participants' group rows to it. `message_uuid` defaults to a new one and `created_at`
-        to now (see `_write_times` for a taken key).
+        to now; if a key is taken at that time, the next free microsecond is used.
 
         Raises ValueError for bad input, GroupNotFoundError, NotAParticipantError; all before
         anything is written."""
         group_uuid = schema.validate_uuid(group_uuid, field="message_group_uuid")
-        sender = _require_user(sender, "sender")
+        sender = validation.require_user(sender, "sender")
         text = validate_text(text)
-        message_uuid = _uuid_or_new(message_uuid, field="message_uuid")
-        _check_created_at(created_at)
+        message_uuid = validation.uuid_or_new(message_uuid, field="message_uuid")
+        validation.check_created_at(created_at)
         self._require_participant(group_uuid, sender.uuid)
 
-        for moment in _write_times(created_at):
+        for moment in timestamps.attempt_times(created_at, MAX_WRITE_ATTEMPTS):
             message = Message(
                 message_uuid=message_uuid,
                 group_uuid=group_uuid,
@@ -340,15 +193,15 @@ class MessageStore:
             try:
                 self._client.put_item(
                     TableName=self.table_name,
-                    Item=self._serialize(items.message_item(message)),
+                    Item=wire.serialize(items.message_item(message)),
                     ConditionExpression=_KEY_IS_FREE,
                     ExpressionAttributeNames={"#pk": schema.PARTITION_KEY},
                     ReturnValuesOnConditionCheckFailure="ALL_OLD",
                 )
             except ClientError as error:
-                if _error_code(error) != "ConditionalCheckFailedException":
+                if wire.error_code(error) != "ConditionalCheckFailedException":
                     raise
-                if _holder_message_uuid(error) == message_uuid:
+                if wire.holder_message_uuid(error) == message_uuid:
                     # botocore retried a put that had succeeded (its response was lost, or a
                     # 500 came after the commit): the key holds this very message.
                     return message
@@ -381,25 +234,20 @@ class MessageStore:
                 "#pk": schema.PARTITION_KEY,
                 "#group": schema.GSI_PARTITION_KEY,
             },
-            "ExpressionAttributeValues": self._serialize(
+            "ExpressionAttributeValues": wire.serialize(
                 {":pk": schema.group_pk(user_uuid), ":group": group_uuid}
             ),
             "ConsistentRead": True,
         }
-        while True:
-            response = self._client.query(**kwargs)
-            if response.get("Items"):
-                return True
-            if "LastEvaluatedKey" not in response:
-                return False
-            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        # The filter can leave a page empty with more to come: the first match, on any page.
+        return any(True for _ in wire.query(self._client, **kwargs))
 
     def _partition_has_items(self, pk: str) -> bool:
         response = self._client.query(
             TableName=self.table_name,
             KeyConditionExpression="#pk = :pk",
             ExpressionAttributeNames={"#pk": schema.PARTITION_KEY},
-            ExpressionAttributeValues=self._serialize({":pk": pk}),
+            ExpressionAttributeValues=wire.serialize({":pk": pk}),
             ProjectionExpression="#pk",
             Limit=1,
             ConsistentRead=True,
@@ -421,21 +269,17 @@ class MessageStore:
             "IndexName": self.index_name,
             "KeyConditionExpression": "#group = :group",
             "ExpressionAttributeNames": {"#group": schema.GSI_PARTITION_KEY},
-            "ExpressionAttributeValues": self._serialize({":group": group_uuid}),
+            "ExpressionAttributeValues": wire.serialize({":group": group_uuid}),
         }
         rows: list[MessageGroup] = []
         skipped = 0
-        while True:
-            response = self._client.query(**kwargs)
-            for raw in response["Items"]:
-                row = _parsed(items.group_from_item, self._deserialize(raw))
-                if row is None:
-                    skipped += 1
-                else:
-                    rows.append(row)
-            if "LastEvaluatedKey" not in response:
-                return Page(items=rows, next_cursor=None, skipped=skipped)
-            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        for item in wire.query(self._client, **kwargs):
+            row = wire.parsed(items.group_from_item, item)
+            if row is None:
+                skipped += 1
+            else:
+                rows.append(row)
+        return Page(items=rows, next_cursor=None, skipped=skipped)
 
     # -- D ------------------------------------------------------------------------------------
 
@@ -451,21 +295,22 @@ class MessageStore:
     ) -> tuple[MessageGroup, Message]:
         """Start a conversation: the first message and both participants' group rows, written
         in one transaction (all three items or none). Returns the sender's row and the message.
-        The uuids default to new ones and `created_at` to now (see `_write_times`).
+        The uuids default to new ones and `created_at` to now; if a key is taken at that time,
+        the next free microsecond is used (`timestamps.attempt_times`).
 
         Raises ValueError for bad input (before anything is written), WriteConflictError if the
         transaction is refused (nothing is written)."""
-        sender = _require_user(sender, "sender")
-        recipient = _require_user(recipient, "recipient")
+        sender = validation.require_user(sender, "sender")
+        recipient = validation.require_user(recipient, "recipient")
         text = validate_text(text)
         if sender.uuid == recipient.uuid:
             raise ValueError("sender and recipient are the same user")
-        group_uuid = _uuid_or_new(group_uuid, field="message_group_uuid")
-        message_uuid = _uuid_or_new(message_uuid, field="message_uuid")
-        _check_created_at(created_at)
+        group_uuid = validation.uuid_or_new(group_uuid, field="message_group_uuid")
+        message_uuid = validation.uuid_or_new(message_uuid, field="message_uuid")
+        validation.check_created_at(created_at)
 
         reasons: list[str] = []
-        for moment in _write_times(created_at):
+        for moment in timestamps.attempt_times(created_at, MAX_WRITE_ATTEMPTS):
             message = Message(
                 message_uuid=message_uuid,
                 group_uuid=group_uuid,
@@ -496,7 +341,7 @@ class MessageStore:
                         {
                             "Put": {
                                 "TableName": self.table_name,
-                                "Item": self._serialize(item),
+                                "Item": wire.serialize(item),
                                 "ConditionExpression": _KEY_IS_FREE,
                                 "ExpressionAttributeNames": {"#pk": schema.PARTITION_KEY},
                             }
@@ -505,8 +350,8 @@ class MessageStore:
                     ]
                 )
             except ClientError as error:
-                reasons = _cancellation_codes(error)
-                if _error_code(error) != "TransactionCanceledException":
+                reasons = wire.cancellation_codes(error)
+                if wire.error_code(error) != "TransactionCanceledException":
                     raise
                 if "ConditionalCheckFailed" in reasons:
                     # A participant already has a row at this microsecond: take a later one.
@@ -531,47 +376,10 @@ class MessageStore:
             "TableName": self.table_name,
             "KeyConditionExpression": "#pk = :pk",
             "ExpressionAttributeNames": {"#pk": schema.PARTITION_KEY},
-            "ExpressionAttributeValues": self._serialize({":pk": pk}),
+            "ExpressionAttributeValues": wire.serialize({":pk": pk}),
             "ScanIndexForward": False,
             "Limit": batch,
         }
         if start is not None:
-            kwargs["ExclusiveStartKey"] = self._serialize(dict(start))
-        while True:
-            response = self._client.query(**kwargs)
-            for raw in response["Items"]:
-                yield self._deserialize(raw)
-            if "LastEvaluatedKey" not in response:
-                return
-            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
-
-    def _serialize(self, item: Mapping[str, Any]) -> dict[str, Any]:
-        return {name: self._serializer.serialize(value) for name, value in item.items()}
-
-    def _deserialize(self, raw: Mapping[str, Any]) -> dict[str, Any]:
-        return {name: self._deserializer.deserialize(value) for name, value in raw.items()}
-
-
-def _parsed(parse: Callable[[Mapping[str, Any]], T], item: Mapping[str, Any]) -> T | None:
-    """The model of an item, or None when it is not one: the table is shared, and another
-    writer's item (or one of ours damaged by hand) is counted and left out, never raised."""
-    try:
-        return parse(item)
-    except (ValueError, TypeError):
-        return None
-
-
-def _error_code(error: ClientError) -> str:
-    return str(error.response.get("Error", {}).get("Code", ""))
-
-
-def _holder_message_uuid(error: ClientError) -> str | None:
-    """The message_uuid of the item that failed a put's condition (ALL_OLD)."""
-    holder = error.response.get("Item")
-    value = holder.get("message_uuid") if isinstance(holder, Mapping) else None
-    return value.get("S") if isinstance(value, Mapping) else None
-
-
-def _cancellation_codes(error: ClientError) -> list[str]:
-    reasons = error.response.get("CancellationReasons") or []
-    return [str(reason.get("Code", "None")) for reason in reasons]
+            kwargs["ExclusiveStartKey"] = wire.serialize(start)
+        return wire.query(self._client, **kwargs)

@@ -8,7 +8,8 @@ never writes them.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Final
 
 TIMESTAMP_WIDTH: Final = len("2000-01-01T00:00:00.000000+00:00")
@@ -76,3 +77,16 @@ def is_canonical(text: str) -> bool:
 
 def now_timestamp() -> str:
     return format_timestamp(utc_now())
+
+
+def attempt_times(start: str | None, attempts: int) -> Iterator[str]:
+    """The times of successive attempts at a free key: `start` (default: now), then, while the
+    key stays taken, one microsecond or more later each time (now, if the clock has moved past).
+    A given start is a lower bound, as the clock's reading is."""
+    previous: datetime | None = None
+    for _ in range(attempts):
+        moment = utc_now() if start is None else parse_timestamp(start)
+        if previous is not None:
+            moment = max(moment, previous + timedelta(microseconds=1))
+        previous = moment
+        yield format_timestamp(moment)
