@@ -46,6 +46,15 @@ def _require(item: Mapping[str, Any], *names: str) -> None:
         raise ValueError(f"item is missing string attribute(s): {', '.join(missing)}")
 
 
+def _user(item: Mapping[str, Any]) -> User:
+    """The user an item names: a message's sender, a group row's other participant."""
+    return User(
+        uuid=item["user_uuid"],
+        display_name=item["user_display_name"],
+        handle=item["user_handle"],
+    )
+
+
 def message_from_item(item: Mapping[str, Any]) -> Message:
     """A Message from a MSG# item; ValueError if it is not one or lacks an attribute."""
     _require(item, schema.PARTITION_KEY, schema.SORT_KEY, "message_uuid", "message", "user_uuid")
@@ -58,11 +67,7 @@ def message_from_item(item: Mapping[str, Any]) -> Message:
         group_uuid=schema.uuid_from_pk(pk),
         created_at=item[schema.SORT_KEY],
         text=item["message"],
-        sender=User(
-            uuid=item["user_uuid"],
-            display_name=item["user_display_name"],
-            handle=item["user_handle"],
-        ),
+        sender=_user(item),
     )
 
 
@@ -78,9 +83,5 @@ def group_from_item(item: Mapping[str, Any]) -> MessageGroup:
         owner_uuid=schema.uuid_from_pk(pk),
         last_message_at=item[schema.SORT_KEY],
         last_message=item["message"],
-        other_user=User(
-            uuid=item["user_uuid"],
-            display_name=item["user_display_name"],
-            handle=item["user_handle"],
-        ),
+        other_user=_user(item),
     )

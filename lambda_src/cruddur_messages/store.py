@@ -177,19 +177,10 @@ class MessageStore:
         anything is written."""
         group_uuid = schema.validate_uuid(group_uuid, field="message_group_uuid")
         sender = validation.require_user(sender, "sender")
-        text = validate_text(text)
-        message_uuid = validation.uuid_or_new(message_uuid, field="message_uuid")
-        validation.check_created_at(created_at)
+        attempts = _attempts(group_uuid, sender, text, message_uuid, created_at)
         self._require_participant(group_uuid, sender.uuid)
 
-        for moment in timestamps.attempt_times(created_at, MAX_WRITE_ATTEMPTS):
-            message = Message(
-                message_uuid=message_uuid,
-                group_uuid=group_uuid,
-                created_at=moment,
-                text=text,
-                sender=sender,
-            )
+        for message in attempts:
             try:
                 self._client.put_item(
                     TableName=self.table_name,
@@ -201,7 +192,7 @@ class MessageStore:
             except ClientError as error:
                 if wire.error_code(error) != "ConditionalCheckFailedException":
                     raise
-                if wire.holder_message_uuid(error) == message_uuid:
+                if wire.holder_message_uuid(error) == message.message_uuid:
                     # botocore retried a put that had succeeded (its response was lost, or a
                     # 500 came after the commit): the key holds this very message.
                     return message
@@ -302,30 +293,21 @@ class MessageStore:
         transaction is refused (nothing is written)."""
         sender = validation.require_user(sender, "sender")
         recipient = validation.require_user(recipient, "recipient")
-        text = validate_text(text)
+        group_uuid = validation.uuid_or_new(group_uuid, field="message_group_uuid")
+        attempts = _attempts(group_uuid, sender, text, message_uuid, created_at)
         if sender.uuid == recipient.uuid:
             raise ValueError("sender and recipient are the same user")
-        group_uuid = validation.uuid_or_new(group_uuid, field="message_group_uuid")
-        message_uuid = validation.uuid_or_new(message_uuid, field="message_uuid")
-        validation.check_created_at(created_at)
 
         reasons: list[str] = []
-        for moment in timestamps.attempt_times(created_at, MAX_WRITE_ATTEMPTS):
-            message = Message(
-                message_uuid=message_uuid,
-                group_uuid=group_uuid,
-                created_at=moment,
-                text=text,
-                sender=sender,
-            )
+        for message in attempts:
             # Group rows are keyed by the first message's time: that is the conversation's
             # last_message_at until the stream processor moves the rows to a newer message.
             senders_row, recipients_row = (
                 MessageGroup(
                     group_uuid=group_uuid,
                     owner_uuid=owner.uuid,
-                    last_message_at=moment,
-                    last_message=text,
+                    last_message_at=message.created_at,
+                    last_message=message.text,
                     other_user=other,
                 )
                 for owner, other in ((sender, recipient), (recipient, sender))
@@ -383,3 +365,23 @@ class MessageStore:
         if start is not None:
             kwargs["ExclusiveStartKey"] = wire.serialize(start)
         return wire.query(self._client, **kwargs)
+
+
+def _attempts(
+    group_uuid: str, sender: User, text: str, message_uuid: str | None, created_at: str | None
+) -> Iterator[Message]:
+    """The message as each write attempt writes it, a later created_at each time
+    (`timestamps.attempt_times`). The arguments are checked now, before any request."""
+    text = validate_text(text)
+    message_uuid = validation.uuid_or_new(message_uuid, field="message_uuid")
+    validation.check_created_at(created_at)
+    return (
+        Message(
+            message_uuid=message_uuid,
+            group_uuid=group_uuid,
+            created_at=moment,
+            text=text,
+            sender=sender,
+        )
+        for moment in timestamps.attempt_times(created_at, MAX_WRITE_ATTEMPTS)
+    )
