@@ -38,16 +38,12 @@ from typing import Any, Final
 import boto3
 
 from bench import course_processor
-from bench.capacity_rules import (
-    eventually_consistent_read_units,
-    item_size,
-    write_units,
-)
 from cruddur_messages import schema
 from cruddur_messages.models import Message, User
 from cruddur_messages.store import MessageStore
 from local import cloud, server, stream_events
 from stream_processor import handler as processor
+from tools.item_sizes import item_size, read_units, write_units
 
 REGION: Final = cloud.REGION
 RESULTS_DIR: Final = Path(__file__).parent / "results"
@@ -115,7 +111,7 @@ class Meter:
 
     def _after_query(self, parsed: Mapping[str, Any], **_: Any) -> None:
         returned = sum(item_size(item) for item in parsed.get("Items", []))
-        self.rcu += eventually_consistent_read_units(returned)
+        self.rcu += read_units(returned, consistent=False)
 
 
 # -- the local server and the recorded stream ----------------------------------------------------
