@@ -280,12 +280,12 @@ def _metrics(
     }
 
 
-def _rounded(metrics: Mapping[str, Any]) -> dict[str, Any]:
+def rounded(metrics: Mapping[str, Any]) -> dict[str, Any]:
     """Figures for the results file, rounded only after the ratios are taken from them."""
     return {k: round(v, 3) if isinstance(v, float) else v for k, v in metrics.items()}
 
 
-_RATIO_KEYS: Final = (
+RATIO_KEYS: Final = (
     "requests_per_message",
     "wcu_per_message",
     "rcu_per_message",
@@ -294,9 +294,9 @@ _RATIO_KEYS: Final = (
 )
 
 
-def _ratios(ours: Mapping[str, Any], course: Mapping[str, Any]) -> dict[str, float | None]:
+def ratios(ours: Mapping[str, Any], course: Mapping[str, Any]) -> dict[str, float | None]:
     """How many times the course's figure is ours (> 1: ours is cheaper)."""
-    return {key: round(course[key] / ours[key], 2) if ours[key] else None for key in _RATIO_KEYS}
+    return {key: round(course[key] / ours[key], 2) if ours[key] else None for key in RATIO_KEYS}
 
 
 def default_out_path() -> Path:
@@ -331,10 +331,10 @@ def run(out_path: Path | str | None = None) -> dict[str, Any]:
                 "messages": len(recording.records),
                 "conversations": scenario.conversations,
                 "batch_size": scenario.batch_size,
-                "ours": _rounded(ours),
-                "course": _rounded(course),
+                "ours": rounded(ours),
+                "course": rounded(course),
                 # From the exact figures: 5 / 0.017 (a rounded 2/120) would be 294, not 300.
-                "ratios": _ratios(ours, course),
+                "ratios": ratios(ours, course),
             }
     results["total_seconds"] = round(time.perf_counter() - started, 1)
     path = Path(out_path) if out_path is not None else default_out_path()
