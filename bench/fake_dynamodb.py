@@ -3,7 +3,7 @@
 It registers on a real botocore client's `before-send` event, so everything the SDK does for a
 call (parameter validation, serialization, signing, retries, parsing) still runs; only the socket
 is replaced, by a fixed round trip (`round_trip_s`) and an answer from a dict. Conditional writes
-follow writes.py's two conditions exactly; a row can be kept out of the index (`hidden`) to play
+follow group_rows.py's two conditions exactly; a row can be kept out of the index (`hidden`) to play
 a GSI that has not caught up. Thread-safe: the processor calls it from its pool.
 """
 
@@ -19,7 +19,7 @@ from typing import Any, Final
 from botocore.awsrequest import AWSResponse
 
 from cruddur_messages import schema
-from stream_processor import writes
+from stream_processor import group_rows
 
 _ERROR_PREFIX: Final = "com.amazonaws.dynamodb.v20120810#"
 Key = tuple[str, str]
@@ -86,7 +86,7 @@ class FakeDynamoDB:
             keys = sorted(self._by_group.get(value, ()), key=lambda k: k[1])
             found = [self.items[key] for key in keys if key not in self.hidden]
             return 200, {"Items": found, "Count": len(found), "ScannedCount": len(found)}
-        if operation == "PutItem" and body.get("ConditionExpression") == writes._PUT_CONDITION:
+        if operation == "PutItem" and body.get("ConditionExpression") == group_rows._PUT_CONDITION:
             item = body["Item"]
             owner = self.group_of(self.key(item))
             if owner is not None and owner != item[schema.GSI_PARTITION_KEY]["S"]:
@@ -95,7 +95,7 @@ class FakeDynamoDB:
             return 200, {}
         if (
             operation == "DeleteItem"
-            and body.get("ConditionExpression") == writes._DELETE_CONDITION
+            and body.get("ConditionExpression") == group_rows._DELETE_CONDITION
         ):
             key = self.key(body["Key"])
             if self.group_of(key) != body["ExpressionAttributeValues"][":group"]["S"]:

@@ -38,16 +38,12 @@ from typing import Any, Final
 import boto3
 
 from bench import course_processor
-from bench.capacity_rules import (
-    eventually_consistent_read_units,
-    item_size,
-    write_units,
-)
 from cruddur_messages import schema
 from cruddur_messages.models import Message, User
 from cruddur_messages.store import MessageStore
 from local import cloud, server, stream_events
 from stream_processor import handler as processor
+from tools.item_sizes import item_size, read_units, write_units
 
 REGION: Final = cloud.REGION
 RESULTS_DIR: Final = Path(__file__).parent / "results"
@@ -115,7 +111,7 @@ class Meter:
 
     def _after_query(self, parsed: Mapping[str, Any], **_: Any) -> None:
         returned = sum(item_size(item) for item in parsed.get("Items", []))
-        self.rcu += eventually_consistent_read_units(returned)
+        self.rcu += read_units(returned, consistent=False)
 
 
 # -- the local server and the recorded stream ----------------------------------------------------
@@ -284,12 +280,12 @@ def _metrics(
     }
 
 
-def _rounded(metrics: Mapping[str, Any]) -> dict[str, Any]:
+def rounded(metrics: Mapping[str, Any]) -> dict[str, Any]:
     """Figures for the results file, rounded only after the ratios are taken from them."""
     return {k: round(v, 3) if isinstance(v, float) else v for k, v in metrics.items()}
 
 
-_RATIO_KEYS: Final = (
+RATIO_KEYS: Final = (
     "requests_per_message",
     "wcu_per_message",
     "rcu_per_message",
@@ -298,9 +294,9 @@ _RATIO_KEYS: Final = (
 )
 
 
-def _ratios(ours: Mapping[str, Any], course: Mapping[str, Any]) -> dict[str, float | None]:
+def ratios(ours: Mapping[str, Any], course: Mapping[str, Any]) -> dict[str, float | None]:
     """How many times the course's figure is ours (> 1: ours is cheaper)."""
-    return {key: round(course[key] / ours[key], 2) if ours[key] else None for key in _RATIO_KEYS}
+    return {key: round(course[key] / ours[key], 2) if ours[key] else None for key in RATIO_KEYS}
 
 
 def default_out_path() -> Path:
@@ -335,10 +331,10 @@ def run(out_path: Path | str | None = None) -> dict[str, Any]:
                 "messages": len(recording.records),
                 "conversations": scenario.conversations,
                 "batch_size": scenario.batch_size,
-                "ours": _rounded(ours),
-                "course": _rounded(course),
+                "ours": rounded(ours),
+                "course": rounded(course),
                 # From the exact figures: 5 / 0.017 (a rounded 2/120) would be 294, not 300.
-                "ratios": _ratios(ours, course),
+                "ratios": ratios(ours, course),
             }
     results["total_seconds"] = round(time.perf_counter() - started, 1)
     path = Path(out_path) if out_path is not None else default_out_path()

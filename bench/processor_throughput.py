@@ -213,7 +213,7 @@ def _lagging(timeout_s: int) -> dict[str, Any]:
     }
 
 
-def _capacity(cpu_ms_per_msg: float, stages: Mapping[str, int]) -> dict[str, Any]:
+def capacity_at(cpu_ms_per_msg: float, stages: Mapping[str, int]) -> dict[str, Any]:
     """Messages per second one invocation's CPU allows at each memory size."""
 
     def rate(memory_mb: int) -> float:
@@ -277,7 +277,7 @@ def run(
             "scenarios": scenarios,
             "ratio_5ms_to_0ms": round(quiet[5]["msg_per_s"] / quiet[0]["msg_per_s"], 2),
             "lagging": _lagging(timeout_s),
-            "capacity": _capacity(quiet[0]["cpu_ms_per_msg"], stages),
+            "capacity": capacity_at(quiet[0]["cpu_ms_per_msg"], stages),
         }
         if profile:
             results["profile"] = _profile()

@@ -3,7 +3,7 @@
 The seed conversation read by `get-conversation` (20 and 3 messages) and `scan --limit 3`, the
 group row sizes the seed's messages make, and pattern B's deep pagination (pages 1 and 5 of a user
 with 100 conversations, 20 a page). Units are estimated from the items' sizes by DynamoDB's read
-rule (tools/capacity.py): moto reports a flat 1.0 per request whatever it read.
+rule (tools/item_sizes.py): moto reports a flat 1.0 per request whatever it read.
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ from cruddur_messages.models import MessageGroup, User
 from cruddur_messages.store import MessageStore
 from local import cloud, server
 from tools import seedfile, users
-from tools.capacity import READ_UNIT_BYTES, CapacityMeter, item_size
+from tools.capacity import CapacityMeter
+from tools.item_sizes import READ_UNIT_BYTES, item_size
 
 TABLE: Final = "bench-reads"
 CONVERSATIONS: Final = 100

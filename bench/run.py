@@ -83,7 +83,7 @@ def environment() -> dict[str, Any]:
     }
 
 
-def _keep_earlier_figures(results: dict[str, Any], out: Path) -> None:
+def keep_earlier_figures(results: dict[str, Any], out: Path) -> None:
     """A second run on the same day writes the same file: parts it did not measure keep the
     figures the earlier run measured, instead of being lost to a `--skip`."""
     if not out.exists():
@@ -158,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
 
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     out = RESULTS_DIR / f"{results['date'][:10]}.json"
-    _keep_earlier_figures(results, out)
+    keep_earlier_figures(results, out)
     out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     readme = report.write_readme(results, out)
     docs = report.write_docs(report.latest_parts())

@@ -1,10 +1,16 @@
 """The local cloud: an embedded AWS endpoint (moto), the real CDK deploy into it, and the stream
 pump that plays the part of Lambda's event source mapping.
 
-    server.py   the endpoint on localhost (moto's server) with the pump's stream hook
-    authz/      authorization of the deployed role's calls (identity + gateway endpoint policies)
-    deploy.py   `cdk bootstrap` + `cdk deploy -c stage=local` against it
-    runtime.py  the deployed function's code package, imported in isolation
-    pump.py     the event source mapping: stream shards -> filter -> batches -> handler
-    demo.py     `make demo` and `make local`: all of the above, one command
+    cloud.py             where it listens and which dummy credentials it takes
+    server.py            the endpoint on localhost (moto's server) with the pump's stream hook
+    authz/               authorization of the deployed role's calls (identity + endpoint policies)
+    deploy.py            `cdk bootstrap` + `cdk deploy -c stage=local` against it
+    function_code.py     the deployed function's configuration and code package
+    runtime_libraries.py the libraries Lambda's Python runtime provides
+    runtime_api.py       Lambda's Runtime API for one execution environment
+    worker.py            one execution environment: the package under the runtime interface client
+    function_logs.py     the function's log group and terminal output
+    stream_events.py     stream records read, filtered and shaped as Lambda delivers them
+    pump/                the event source mapping: stream shards -> filter -> batches -> worker
+    demo.py              `make demo` and `make local`: all of the above, one command
 """

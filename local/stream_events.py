@@ -10,7 +10,7 @@ re-spelling them), so that everything that plays the event source mapping plays 
 - `passes_message_filter` applies the mapping's filter (`schema.message_insert_filter_pattern`,
   the pattern the stack deploys) with moto's matcher of Lambda's pattern language, as the pump
   does: INSERT events of `MSG#` items only;
-- `lambda_event` shapes records exactly as Lambda delivers them: `eventSourceARN` added,
+- `lambda_record` shapes a record exactly as Lambda delivers it: `eventSourceARN` added,
   `ApproximateCreationDateTime` as epoch seconds (GetRecords returns it as a datetime) and binary
   attributes (`B`, `BS`) base64-encoded, as in Lambda's JSON event;
 - `synthetic_record` builds one such record from a plain item, for tests without a stream.
@@ -23,7 +23,7 @@ from __future__ import annotations
 import base64
 import functools
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Final, cast
 
@@ -189,11 +189,6 @@ def _json_shaped(record: Mapping[str, Any]) -> dict[str, Any]:
 def lambda_record(record: Mapping[str, Any], arn: str) -> dict[str, Any]:
     """One record as Lambda delivers it."""
     return {**_json_shaped(record), "eventSourceARN": arn}
-
-
-def lambda_event(records: Iterable[Mapping[str, Any]], arn: str) -> dict[str, Any]:
-    """The event of one invocation: `{"Records": [...]}`."""
-    return {"Records": [lambda_record(record, arn) for record in records]}
 
 
 def batches(records: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:

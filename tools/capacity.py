@@ -3,57 +3,17 @@
 The store's methods return models, not responses, so the meter hooks the boto3 client instead:
 it asks for `ReturnConsumedCapacity=TOTAL` on every Query/Scan and adds up what comes back. Some
 local servers do not report capacity, and moto reports a flat 1.0 per request whatever it read,
-so the meter also estimates it from the size of the items read, the way DynamoDB bills reads.
+so the meter also estimates it from the size of the items read, by DynamoDB's documented rules
+(tools/item_sizes.py).
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any
 
-READ_UNIT_BYTES: Final = 4096
-_NUMBER_OVERHEAD: Final = 1
-
-
-def _utf8(text: Any) -> int:
-    return len(str(text).encode("utf-8"))
-
-
-def _number(text: Any) -> int:
-    digits = str(text).lstrip("-").replace(".", "").strip("0") or "0"
-    return math.ceil(len(digits) / 2) + _NUMBER_OVERHEAD
-
-
-def attribute_value_size(value: Mapping[str, Any]) -> int:
-    """Approximate stored size of one wire-format attribute value (DynamoDB's sizing rules)."""
-    (kind, data), *_ = value.items()
-    sizes: dict[str, Callable[[Any], int]] = {
-        "S": _utf8,
-        "N": _number,
-        "B": len,
-        "BOOL": lambda _: 1,
-        "NULL": lambda _: 1,
-        "SS": lambda values: sum(map(_utf8, values)),
-        "NS": lambda values: sum(map(_number, values)),
-        "BS": lambda values: sum(map(len, values)),
-        "L": lambda values: 3 + sum(1 + attribute_value_size(v) for v in values),
-        "M": lambda members: (
-            3 + sum(_utf8(k) + 1 + attribute_value_size(v) for k, v in members.items())
-        ),
-    }
-    return sizes[kind](data) if kind in sizes else 0
-
-
-def item_size(item: Mapping[str, Mapping[str, Any]]) -> int:
-    return sum(len(name.encode("utf-8")) + attribute_value_size(v) for name, v in item.items())
-
-
-def estimated_read_units(bytes_read: int, *, consistent: bool) -> float:
-    """A Query/Scan page bills its size rounded up to 4 KB, at least one unit; half if eventual."""
-    units = max(1, math.ceil(bytes_read / READ_UNIT_BYTES))
-    return float(units) if consistent else units / 2
+from tools.item_sizes import item_size, read_units
 
 
 @dataclass
@@ -94,7 +54,7 @@ class CapacityMeter:
         self.projected_requests += projected
         page_bytes = sum(item_size(item) for item in parsed.get("Items", []))
         self.bytes_read += page_bytes
-        self.estimated_units += estimated_read_units(page_bytes, consistent=consistent)
+        self.estimated_units += read_units(page_bytes, consistent=consistent)
         capacity = parsed.get("ConsumedCapacity")
         if isinstance(capacity, Mapping) and "CapacityUnits" in capacity:
             self.reported_units += float(capacity["CapacityUnits"])

@@ -47,7 +47,7 @@ def client_config() -> Config:
         connect_timeout=CONNECT_TIMEOUT_S,
         read_timeout=READ_TIMEOUT_S,
         max_pool_connections=WORKERS,
-        # Every request is built by writes.py from validated models, and DynamoDB validates it
+        # Every request is built by group_rows.py from validated models, and DynamoDB validates it
         # again; the client-side check was ~8% of the processor's CPU under cProfile.
         parameter_validation=False,
     )

@@ -15,7 +15,7 @@ from typing import Any
 
 import boto3
 
-from stream_processor import batch, budget, writes
+from stream_processor import batch, budget, group_rows
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ def _records(event: Any) -> Sequence[Any]:
 
 def handler(event: Any, context: Any) -> dict[str, list[dict[str, str]]]:
     table = names()
-    rows = writes.DynamoGroupRows(client(), table_name=table.table, index_name=table.index)
+    rows = group_rows.DynamoGroupRows(client(), table_name=table.table, index_name=table.index)
     result = batch.process_batch(
         _records(event),
         rows,

@@ -10,7 +10,7 @@ A batch goes through three steps:
    delete. A row never moves backwards (an equal or newer `sk` wins), and every older row of the
    same participant is deleted, so a crash between a put and a delete heals on the next message.
 
-`batch.process_batch` runs the three steps over an injected `GroupRows` port (writes.py on
+`batch.process_batch` runs the three steps over an injected `GroupRows` port (group_rows.py on
 DynamoDB, an in-memory table in the unit tests), concurrently and inside the invocation's time.
 """
 

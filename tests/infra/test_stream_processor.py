@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -12,7 +11,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_lambda as lambda_
 
 from cruddur_messages import schema
-from stacks.stream_processor import ASSET_EXCLUDES, HANDLER, LAMBDA_SRC
+from stacks.stream_processor import ASSET_EXCLUDES, HANDLER, LAMBDA_SRC, RUNTIME
 
 from .conftest import Synthesized
 
@@ -21,23 +20,16 @@ def _function(stage: Synthesized) -> Any:
     return stage.only("AWS::Lambda::Function")[1]["Properties"]
 
 
-def _newest_python_runtime() -> str:
-    versions = [
-        tuple(int(part) for part in match.groups())
-        for name in dir(lambda_.Runtime)
-        if (match := re.fullmatch(r"PYTHON_(\d+)_(\d+)", name))
-    ]
-    major, minor = max(versions)
-    return f"python{major}.{minor}"
-
-
 def _fingerprint(path: Path) -> str:
     return cdk.FileSystem.fingerprint(str(path), exclude=list(ASSET_EXCLUDES))
 
 
-def test_runtime_is_the_newest_python_the_cdk_offers(stage: Synthesized) -> None:
-    """The function runs the newest Python runtime aws-cdk-lib knows."""
-    assert _function(stage)["Runtime"] == _newest_python_runtime()
+def test_runtime_is_the_pinned_constant(stage: Synthesized) -> None:
+    """The function runs the runtime the stack pins (`RUNTIME`), whatever newer ones the
+    installed aws-cdk-lib offers: a runtime change is a deliberate edit, never a dependency bump."""
+    assert RUNTIME.name == "python3.14"
+    assert RUNTIME.family == lambda_.RuntimeFamily.PYTHON
+    assert _function(stage)["Runtime"] == RUNTIME.name
 
 
 def test_architecture_is_arm64(stage: Synthesized) -> None:

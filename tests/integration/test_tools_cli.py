@@ -1,7 +1,9 @@
-"""The bin/ddb tools, run as subprocesses against the session's moto server over real HTTP.
+"""The bin/ddb tools against the session's moto server over real HTTP.
 
-Each test runs the course's executables exactly as a person would and checks what they print
-and how they exit. Reads that check the tools' effects go through the test's own boto3 client.
+The tests run the one click CLI behind the scripts in-process (click's CliRunner, with the
+environment a person's shell would give the script) and check what it prints and how it exits;
+a few smoke tests run the bin/ddb executables themselves as subprocesses. Reads that check the
+tools' effects go through the test's own boto3 client.
 """
 
 from __future__ import annotations
@@ -12,16 +14,21 @@ import os
 import re
 import socket
 import subprocess
+import time
+import traceback
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from click.testing import CliRunner
 
 from cruddur_messages import schema
+from tools.cli import cli
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = REPO / "bin" / "ddb"
@@ -60,13 +67,41 @@ def users_by_handle() -> dict[str, dict[str, str]]:
     return {u["handle"]: u for u in json.loads(USERS_FILE.read_text())["users"]}
 
 
-def run(
-    command: str, *args: str, env: dict[str, str], stdin: str | None = None
-) -> subprocess.CompletedProcess[str]:
+@dataclass(frozen=True)
+class Ran:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run(command: str, *args: str, env: dict[str, str], stdin: str | None = None) -> Ran:
+    """`bin/ddb/<command> args` in-process: the CLI under `env` as its whole environment (TZ
+    applied), stdin from `stdin`; an exception click did not turn into an exit code shows in
+    stderr as the traceback a person would see."""
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(env)
+    time.tzset()
+    try:
+        result = CliRunner().invoke(
+            cli, [command.rsplit("/", maxsplit=1)[-1], *args], input=stdin or "", prog_name="ddb"
+        )
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+        time.tzset()
+    stderr = result.stderr
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        stderr += "".join(traceback.format_exception(result.exception))
+    return Ran(result.exit_code, result.stdout, stderr)
+
+
+def run_script(command: str, *args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """The bin/ddb executable itself, as a person runs it."""
     return subprocess.run(
         [str(BIN / command), *args],
         env=env,
-        input=stdin if stdin is not None else "",
+        input="",
         capture_output=True,
         text=True,
         timeout=60,
@@ -74,7 +109,7 @@ def run(
     )
 
 
-def one_error_line(result: subprocess.CompletedProcess[str]) -> str:
+def one_error_line(result: Ran | subprocess.CompletedProcess[str]) -> str:
     """The one `Error:` line of stderr; there must be exactly one, and no traceback."""
     assert "Traceback" not in result.stderr
     errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
@@ -145,7 +180,7 @@ def scan_json(env: dict[str, str], *args: str) -> dict[str, Any]:
 def test_every_command_has_help(base_env: dict[str, str]) -> None:
     """Each bin/ddb executable answers --help with its usage, without needing an endpoint."""
     for command in COMMANDS:
-        result = run(command, "--help", env=base_env)
+        result = run_script(command, "--help", env=base_env)
         assert result.returncode == 0, (command, result.stderr)
         assert f"Usage: ddb {command.split('/')[-1]}" in result.stdout
 
@@ -154,7 +189,7 @@ def test_command_names_endpoint_and_table_on_stderr(
     seeded: dict[str, Any], moto_endpoint: str
 ) -> None:
     """A command's first stderr line says which endpoint and which table it uses."""
-    result = run("scan", "--limit", "1", env=seeded["env"])
+    result = run_script("scan", "--limit", "1", env=seeded["env"])
     first = result.stderr.splitlines()[0]
     assert moto_endpoint in first
     assert f"table {seeded['env']['DDB_MESSAGE_TABLE']}" in first
@@ -282,7 +317,7 @@ def test_unreachable_endpoint_fails_fast(base_env: dict[str, str]) -> None:
         sock.bind(("localhost", 0))
         closed = f"http://localhost:{sock.getsockname()[1]}"
     env = {**base_env, "AWS_ENDPOINT_URL": closed}
-    result = run("list-tables", env=env)
+    result = run_script("list-tables", env=env)
     assert result.returncode == 1
     assert f"cannot reach local {closed}" in one_error_line(result)
 

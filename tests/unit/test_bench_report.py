@@ -67,11 +67,11 @@ def test_ratios_come_from_exact_figures_not_rounded_ones() -> None:
     """Busy: 2 invocations for 120 messages against 5 a message is 300x, not 5 / 0.017."""
     from bench import processor_bench
 
-    figures = dict.fromkeys(processor_bench._RATIO_KEYS, 1.0)
+    figures = dict.fromkeys(processor_bench.RATIO_KEYS, 1.0)
     ours = {**figures, "invocations_per_message": 2 / 120}
     course = {**figures, "invocations_per_message": 5.0}
-    assert processor_bench._ratios(ours, course)["invocations_per_message"] == 300.0
-    assert processor_bench._rounded(ours)["invocations_per_message"] == 0.017
+    assert processor_bench.ratios(ours, course)["invocations_per_message"] == 300.0
+    assert processor_bench.rounded(ours)["invocations_per_message"] == 0.017
 
 
 def test_a_partial_run_keeps_the_days_earlier_figures(tmp_path: Path) -> None:
@@ -82,7 +82,7 @@ def test_a_partial_run_keeps_the_days_earlier_figures(tmp_path: Path) -> None:
     earlier = {"a": {"v": 1}, "b": {"v": 1}, "c": {"error": "boom"}}
     out.write_text(json.dumps({"date": "2026-01-01T08:00:00+00:00", "parts": earlier}))
     results: dict[str, Any] = {"parts": {"a": {"skipped": "--skip"}, "b": {"v": 2}}}
-    run._keep_earlier_figures(results, out)
+    run.keep_earlier_figures(results, out)
     assert results["parts"] == {
         "a": {"v": 1, "measured_by_run": "2026-01-01T08:00:00+00:00"},
         "b": {"v": 2},

@@ -33,7 +33,7 @@ def _rate(ms: int, msg_per_s: float, cpu: float) -> dict[str, Any]:
 def test_the_section_shows_rates_ratio_lagging_batch_and_capacity() -> None:
     """Every figure of the section comes from the part: rates per round trip, the 5 ms ratio,
     the lagging batch against the timeout, and the msg/s each memory size sustains."""
-    capacity = processor_throughput._capacity(2.0, {"dev": 256, "prod": 512})
+    capacity = processor_throughput.capacity_at(2.0, {"dev": 256, "prod": 512})
     part = {
         "batch": 100,
         "workers": 20,

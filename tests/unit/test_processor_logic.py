@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -11,7 +12,7 @@ import pytest
 from cruddur_messages import items, schema, timestamps
 from cruddur_messages.models import Message, MessageGroup, User
 from local.stream_events import synthetic_record
-from stream_processor import logic
+from stream_processor import handler, logic
 
 ALICE = User(uuid=str(uuid.UUID(int=1)), display_name="Alice", handle="alice")
 BOB = User(uuid=str(uuid.UUID(int=2)), display_name="Bob", handle="bob")
@@ -80,13 +81,29 @@ def test_a_group_row_insert_is_skipped() -> None:
     assert "not a message item" in parsed.reason
 
 
-def test_a_message_without_text_is_skipped_without_logging_content() -> None:
-    """A missing attribute is named in the reason; the record is skipped, not retried."""
+def test_a_malformed_message_is_skipped_without_logging_its_text(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A broken attribute is named in the reason; the message's text is in neither the reason
+    nor the handler's log records (their extras included); the record is skipped, not retried."""
     item = items.message_item(message(5, text="secret words"))
-    del item["message"]
-    parsed = logic.parse_record(stream_record(item, "9"))
+    item["message_uuid"] = "not-a-uuid"
+    record = stream_record(item, "9")
+    parsed = logic.parse_record(record)
     assert isinstance(parsed, logic.SkippedRecord)
-    assert "message" in parsed.reason
+    assert "message_uuid" in parsed.reason and "secret" not in parsed.reason
+
+    monkeypatch.setenv(schema.TABLE_NAME_ENV, "t")
+    monkeypatch.setenv(schema.GSI_NAME_ENV, "i")
+    handler.names.cache_clear()
+    monkeypatch.setattr(handler, "client", object)  # a skipped record makes no request
+    with caplog.at_level(logging.DEBUG):
+        response = handler.handler({"Records": [record]}, None)
+    handler.names.cache_clear()
+    assert response == {"batchItemFailures": []}
+    logged = [vars(entry) for entry in caplog.records]
+    assert any(entry.get("reason") == parsed.reason for entry in logged)
+    assert "secret" not in repr(logged) and "secret" not in caplog.text
 
 
 def test_a_message_with_blank_text_is_skipped() -> None:

@@ -10,7 +10,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from cruddur_messages import schema
-from stream_processor import batch, budget, writes
+from stream_processor import batch, budget, group_rows
 from tools import failure_records
 from tools.connection import Connection, connect, prod_option, table_option
 from tools.errors import ToolError
@@ -104,7 +104,7 @@ def _show(key: str, record: failure_records.FailureRecord, as_json: bool) -> Non
 def _apply(
     connection: Connection, s3: Any, bucket: str, key: str, record: failure_records.FailureRecord
 ) -> None:
-    rows = writes.DynamoGroupRows(
+    rows = group_rows.DynamoGroupRows(
         connection.client, table_name=connection.target.table, index_name=schema.index_name()
     )
     result = batch.process_batch(record.records, rows, workers=budget.WORKERS)
