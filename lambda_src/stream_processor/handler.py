@@ -11,7 +11,7 @@ import logging
 import os
 import time
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Final
 
 import boto3
 
@@ -54,34 +54,33 @@ def handler(event: Any, context: Any) -> dict[str, list[dict[str, str]]]:
     return result.response()
 
 
+# What each kind of problem logs: level, message, and the fields of its entries (never text).
+_PROBLEMS: Final = (
+    (
+        logging.WARNING,
+        "skipped a record that is not a well-formed message insert",
+        "skipped_records",
+        ("sequence_number", "event_id", "reason"),
+    ),
+    (
+        logging.ERROR,
+        "skipped a conversation whose rows cannot be updated",
+        "skipped_conversations",
+        ("group_uuid", "sequence_number", "reason"),
+    ),
+    (
+        logging.WARNING,
+        "conversation failed; reported for retry",
+        "failures",
+        ("group_uuid", "sequence_number", "error"),
+    ),
+)
+
+
 def _log(result: batch.BatchResult) -> None:
-    for record in result.skipped_records:
-        logger.warning(
-            "skipped a record that is not a well-formed message insert",
-            extra={
-                "sequence_number": record.sequence_number,
-                "event_id": record.event_id,
-                "reason": record.reason,
-            },
-        )
-    for conversation in result.skipped_conversations:
-        logger.error(
-            "skipped a conversation whose rows cannot be updated",
-            extra={
-                "group_uuid": conversation.group_uuid,
-                "sequence_number": conversation.sequence_number,
-                "reason": conversation.reason,
-            },
-        )
-    for failure in result.failures:
-        logger.warning(
-            "conversation failed; reported for retry",
-            extra={
-                "group_uuid": failure.group_uuid,
-                "sequence_number": failure.sequence_number,
-                "error": failure.error,
-            },
-        )
+    for level, message, entries, fields in _PROBLEMS:
+        for entry in getattr(result, entries):
+            logger.log(level, message, extra={name: getattr(entry, name) for name in fields})
     logger.info(
         "batch processed",
         extra={

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import click
 
@@ -63,6 +63,13 @@ limit_option = click.option(
 json_option = click.option("--json", "as_json", is_flag=True, help="Print the items as JSON.")
 
 
+def _echo_items(
+    key: str, value: str, found: Iterable[dict[str, Any]], meter: CapacityMeter
+) -> None:
+    """--json: whose items these are, the items as stored, and what reading them cost."""
+    echo_json({key: value, "items": list(found), "consumed_capacity": meter.as_dict()})
+
+
 @click.command("get-conversation")
 @click.argument("group_uuid", metavar="GROUP_UUID")
 @limit_option
@@ -88,13 +95,7 @@ def get_conversation(
             f"no conversation {group_uuid} in table {connection.target.table} at {connection.where}"
         )
     if as_json:
-        echo_json(
-            {
-                "group_uuid": group_uuid,
-                "items": [items.message_item(message) for message in messages],
-                "consumed_capacity": meter.as_dict(),
-            }
-        )
+        _echo_items("group_uuid", group_uuid, map(items.message_item, messages), meter)
         return
     console = stdout()
     console.print(
@@ -144,13 +145,7 @@ def list_conversations(
             f"table {connection.target.table}"
         )
     if as_json:
-        echo_json(
-            {
-                "user_uuid": user_uuid,
-                "items": [items.group_item(group) for group in groups],
-                "consumed_capacity": meter.as_dict(),
-            }
-        )
+        _echo_items("user_uuid", user_uuid, map(items.group_item, groups), meter)
         return
     console = stdout()
     if groups:
