@@ -290,6 +290,7 @@ def _authorization(part: Mapping[str, Any]) -> list[str]:
                 ["round trip, development credentials (not evaluated)", dev["median"], dev["p99"]],
             ],
         ),
+    ]
 
 
 def _worker(part: Mapping[str, Any]) -> list[str]:
