@@ -16,7 +16,7 @@ import pytest
 from cruddur_messages import schema
 from cruddur_messages.models import Message, User
 from cruddur_messages.store import MessageStore
-from local import cloud, deploy
+from local import authz, cloud, deploy
 from local.pump import StreamPump, replay_records
 from local.runtime_libraries import runtime_directory
 from local.worker import ExecutionEnvironment
@@ -95,9 +95,12 @@ def test_pump_runs_the_deployed_package_not_the_working_tree(
 
 
 def test_messages_of_patterns_c_and_d_reach_both_group_rows(
-    store: MessageStore, make_pump: PumpFactory
+    endpoint: str, store: MessageStore, make_pump: PumpFactory
 ) -> None:
-    """D starts a conversation, C continues it; after the pump both rows show the newest one."""
+    """D starts a conversation, C continues it; after the pump both rows show the newest one.
+    Every call of the flow made as the execution role (stream reads, the function's reads and
+    writes, log shipping) was authorized by the local endpoint, and none was denied."""
+    audit_before = authz.audit_counts(endpoint)
     alice, bob = _user("alice"), _user("bob")
     group, _ = store.create_message_group(alice, bob, "hello bob")
     store.create_message(group.group_uuid, bob, "hi alice")
@@ -112,6 +115,10 @@ def test_messages_of_patterns_c_and_d_reach_both_group_rows(
         g for g in store.list_message_groups(bob.uuid).items if g.group_uuid == group.group_uuid
     ]
     assert entry.other_user == alice
+    audit = authz.audit_counts(endpoint)
+    assert audit["denied"] == audit_before["denied"], audit["first_denial"]
+    # At least: the stream read, and per conversation the function's index query and writes.
+    assert audit["authorized"] - audit_before["authorized"] >= 4
 
 
 def test_pump_restarted_after_a_crash_mid_batch_applies_every_message_once(
