@@ -104,12 +104,12 @@ def make_pump(
 
     def build(handler: Handler | None = None, **options: Any) -> StreamPump:
         options.setdefault("clients", lambda service: authz.role_client(service, endpoint, session))
+        options.setdefault("log", lambda _line: None)
         return StreamPump(
             endpoint=endpoint,
             mapping=mapping,
             handler=handler or deployed_function,
             checkpoints=Checkpoints(checkpoint_file, mapping.stream_arn),
-            log=lambda _line: None,
             retry_delay_s=0,
             **options,
         )
