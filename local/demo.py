@@ -24,7 +24,7 @@ from moto.server import ThreadedMotoServer
 
 from cruddur_messages.models import Message, MessageGroup
 from cruddur_messages.store import MessageStore
-from local import cloud, deploy, server
+from local import authz, cloud, deploy, server
 from local.pump import PROJECT_ROOT, StreamPump
 from tools import users
 
@@ -88,10 +88,11 @@ def ddb(command: str, *args: str, endpoint: str, table: str, log: Log) -> None:
 
 
 def _start_endpoint(port: int, log: Log) -> ThreadedMotoServer | None:
-    """The endpoint on `port`, or None after one line saying the port is taken."""
+    """The endpoint on `port`, or None after one line saying why it cannot start (the port is
+    taken, the policy engine cannot run)."""
     try:
         return server.start(port)
-    except server.PortInUseError as error:
+    except server.StartError as error:
         log(f"error: {error}")
         return None
 
@@ -122,8 +123,9 @@ def run_demo(port: int, *, log: Log = print, state_dir: Path | None = None) -> i
                 stats = pump.run_until_idle()
             finally:
                 pump.close()
-        if stats.records_sent_to_failure:
-            log(f"error: {stats.records_sent_to_failure} record(s) went to the failure destination")
+        if stats.records_sent_to_failure or stats.records_dropped:
+            failed = stats.records_sent_to_failure + stats.records_dropped
+            log(f"error: {failed} record(s) failed (see the pump's lines above)")
             return 1
         problems = check_rows(store, group_uuid, last)
         for problem in problems:
@@ -145,6 +147,7 @@ def run_demo(port: int, *, log: Log = print, state_dir: Path | None = None) -> i
         return 1
     finally:
         endpoint_server.stop()
+        log(authz.audit_summary())
 
 
 def run_local(port: int, *, log: Log = print) -> int:
@@ -179,6 +182,7 @@ def run_local(port: int, *, log: Log = print) -> int:
         return 1
     finally:
         endpoint_server.stop()
+        log(authz.audit_summary())
 
 
 def main(argv: list[str] | None = None) -> int:

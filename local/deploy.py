@@ -45,7 +45,7 @@ class Deployment:
     stack_name: str
     table_name: str
     function_name: str
-    failure_queue_url: str | None
+    failure_bucket: str | None  # the mapping's S3 on-failure destination
 
 
 def cdk_executable(project_root: Path = PROJECT_ROOT) -> str:
@@ -158,7 +158,8 @@ def _application_stacks(endpoint: str) -> list[dict[str, Any]]:
 
 
 def describe(endpoint: str) -> Deployment:
-    """The deployed stack's table, function and failure queue, from its stack resources.
+    """The deployed stack's table, function and failure bucket, from its stack resources and the
+    function's event source mapping (its on-failure destination).
 
     Stack outputs would be the usual way, but moto does not return them for a stack created
     through a change set (see docs/local-cloud.md); resources are what it reliably reports.
@@ -177,13 +178,25 @@ def describe(endpoint: str) -> Deployment:
             raise DeployError(f"stack {name} has {len(found)} {resource_type}, expected one")
         return found[0]
 
-    queues = resources.get("AWS::SQS::Queue", [])
+    function_name = only("AWS::Lambda::Function")
     return Deployment(
         stack_name=name,
         table_name=only("AWS::DynamoDB::Table"),
-        function_name=only("AWS::Lambda::Function"),
-        failure_queue_url=queues[0] if len(queues) == 1 else None,
+        function_name=function_name,
+        failure_bucket=_failure_bucket(endpoint, function_name),
     )
+
+
+def _failure_bucket(endpoint: str, function_name: str) -> str | None:
+    """The bucket of the function's mapping's S3 on-failure destination (arn:aws:s3:::NAME)."""
+    mappings = cloud.client("lambda", endpoint).list_event_source_mappings(
+        FunctionName=function_name
+    )["EventSourceMappings"]
+    for mapping in mappings:
+        arn = str(mapping.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination", ""))
+        if arn.startswith("arn:") and arn.split(":")[2] == "s3":
+            return arn.rsplit(":", 1)[-1]
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:

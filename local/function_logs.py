@@ -32,9 +32,12 @@ def stream_name(now: datetime | None = None) -> str:
 
 class LogStream:
     """One execution environment's log stream: events go to CloudWatch Logs (when a client is
-    given) and, one line each, to `echo`."""
+    given) and, one line each, to `echo`. `create_group=False` when the group is deployed (the
+    stack's own, and its role may not create groups: asking would be a denied call)."""
 
-    def __init__(self, logs_client: Any | None, group: str, echo: Echo) -> None:
+    def __init__(
+        self, logs_client: Any | None, group: str, echo: Echo, *, create_group: bool = True
+    ) -> None:
         self.group = group
         self.name = stream_name()
         self._client = logs_client
@@ -43,9 +46,10 @@ class LogStream:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._flusher: threading.Thread | None = None
-        if logs_client is not None:
+        if logs_client is not None and create_group:
             with contextlib.suppress(logs_client.exceptions.ResourceAlreadyExistsException):
                 logs_client.create_log_group(logGroupName=group)
+        if logs_client is not None:
             logs_client.create_log_stream(logGroupName=group, logStreamName=self.name)
             self._flusher = threading.Thread(target=self._flush_loop, daemon=True)
             self._flusher.start()

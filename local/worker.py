@@ -67,6 +67,21 @@ class InitError(FunctionError):
     """The function could not start (its import or init raised): no event reached it."""
 
 
+Credentials = Mapping[str, str] | Callable[[], Mapping[str, str]]
+
+
+def _checked(credentials: Mapping[str, str] | None) -> dict[str, str]:
+    """The three credential variables; None: the local endpoint's development ones."""
+    if credentials is None:
+        credentials = {k: v for k, v in cloud.offline_variables().items() if k in _CREDENTIAL_NAMES}
+    unknown = set(credentials) - _CREDENTIAL_NAMES
+    if unknown:
+        raise ValueError(
+            f"credentials take only {sorted(_CREDENTIAL_NAMES)}, not {sorted(unknown)}"
+        )
+    return {name: credentials[name] for name in _CREDENTIAL_NAMES & set(credentials)}
+
+
 class ExecutionEnvironment:
     """A worker process running the function, reused warm until it is killed or closed."""
 
@@ -76,23 +91,15 @@ class ExecutionEnvironment:
         task_root: Path,
         *,
         endpoint: str,
-        credentials: Mapping[str, str] | None = None,
+        credentials: Credentials | None = None,
         runtime_dir: Path | None = None,
         logs_client: Any | None = None,
+        create_log_group: bool = True,
         echo: Callable[[str], None] = print,
     ) -> None:
-        if credentials is None:  # the local endpoint's dummy ones
-            credentials = {
-                k: v for k, v in cloud.offline_variables().items() if k in _CREDENTIAL_NAMES
-            }
-        unknown = set(credentials) - _CREDENTIAL_NAMES
-        self.credentials = {
-            name: credentials[name] for name in _CREDENTIAL_NAMES & set(credentials)
-        }
-        if unknown:
-            raise ValueError(
-                f"credentials take only {sorted(_CREDENTIAL_NAMES)}, not {sorted(unknown)}"
-            )
+        # A callable is asked at every cold start (a new session per environment, as Lambda's).
+        self._credentials = credentials
+        self.credentials = _checked(credentials() if callable(credentials) else credentials)
         self.config = config
         self.task_root = task_root.resolve()
         self.endpoint = endpoint
@@ -101,6 +108,7 @@ class ExecutionEnvironment:
         self.invocations = 0
         self.last_report: dict[str, Any] = {}
         self._logs_client = logs_client
+        self._create_log_group = create_log_group
         self._echo = echo
         self._process: subprocess.Popen[bytes] | None = None
         self._api: RuntimeApi | None = None
@@ -146,8 +154,15 @@ class ExecutionEnvironment:
         return env
 
     def _start(self) -> None:
+        if callable(self._credentials) and self.inits:
+            self.credentials = _checked(self._credentials())
         self._api = RuntimeApi()
-        self._log = LogStream(self._logs_client, self.config.log_group, self._echo)
+        self._log = LogStream(
+            self._logs_client,
+            self.config.log_group,
+            self._echo,
+            create_group=self._create_log_group,
+        )
         read_end, write_end = os.pipe()
         env = self.environment(self._api.address, self._log.name, write_end)
         self._started_at = time.monotonic()

@@ -1,14 +1,15 @@
 """Lambda's failure record for a DynamoDB stream mapping with an S3 on-failure destination: the
 object key layout and the JSON document, parsed and built in this one module (the replay tool
-reads them; the local pump can write them).
+reads them; the local cloud's pump, local/pump/failures.py, writes them with `build`). No import
+of moto or local/ here: the replay tool runs against AWS with --prod.
 
 AWS Lambda developer guide, "Retain discarded records for a DynamoDB event source in Lambda"
 (services-dynamodb-errors.html): for an S3 destination Lambda writes the whole invocation record,
 the metadata of the SQS/SNS record (requestContext, responseContext, version, timestamp,
 DDBStreamBatchInfo) plus `payload`, the batch's event, under the key
 `aws/lambda/<ESM-UUID>/<shardID>/YYYY/MM/DD/YYYY-MM-DDTHH.MM.SS-<Random UUID>` (time of the
-failure, UTC). `payload` is read as an object ({"Records": [...]}) or as that object encoded in a
-JSON string; it is written as an object.
+failure, UTC). `payload` is the invocation event ({"Records": [...]}) encoded in a JSON string, as
+Lambda writes it; it is read as that string or as the object itself.
 """
 
 from __future__ import annotations
@@ -144,7 +145,9 @@ def build(
     function_error: str | None,
     at: datetime,
 ) -> dict[str, Any]:
-    """The document Lambda writes for a batch it gives up on (`records` Lambda-shaped)."""
+    """The document Lambda writes to an S3 destination for a batch it gives up on (`records`
+    Lambda-shaped); `function_error` is Lambda's "Unhandled" when the function failed, else None
+    (the batch failed by its batchItemFailures or expired). SQS/SNS get it without `payload`."""
     first, last = records[0]["dynamodb"], records[-1]["dynamodb"]
     return {
         "requestContext": {
@@ -169,5 +172,5 @@ def build(
             "batchSize": len(records),
             "streamArn": stream_arn,
         },
-        "payload": {"Records": [dict(r) for r in records]},
+        "payload": json.dumps({"Records": [dict(r) for r in records]}),
     }

@@ -8,14 +8,17 @@
     authorizer.py   the WSGI middleware, AWS's AccessDenied answers and the audit
 
 Entry points: `install(app)` (the server), `audit_summary()` (the demo's last line),
+`audit_counts(endpoint)` (the same counters over HTTP, for tests in another process),
 `function_credentials` / `mapping_credentials` / `role_client` (the worker and the pump).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import json
+import urllib.request
+from typing import TYPE_CHECKING, Any
 
-from local.authz.authorizer import Audit, Authorizer, AuthorizingApp
+from local.authz.authorizer import AUDIT_PATH, Audit, Authorizer, AuthorizingApp
 from local.authz.credentials import (
     assume_role_credentials,
     function_credentials,
@@ -32,6 +35,7 @@ __all__ = [
     "EngineUnavailable",
     "Running",
     "assume_role_credentials",
+    "audit_counts",
     "audit_summary",
     "function_credentials",
     "mapping_credentials",
@@ -67,3 +71,11 @@ def start() -> Running:
 def audit_summary() -> str:
     """One line: calls authorized, calls denied, and the first denial."""
     return AUDIT.summary()
+
+
+def audit_counts(endpoint: str) -> dict[str, Any]:
+    """The audit of the endpoint at `endpoint`, which may run in another process:
+    {"authorized": N, "denied": N, "first_denial": str | None}."""
+    with urllib.request.urlopen(endpoint + AUDIT_PATH, timeout=10) as response:  # noqa: S310
+        counts: dict[str, Any] = json.loads(response.read())
+    return counts

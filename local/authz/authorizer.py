@@ -62,6 +62,14 @@ class Audit:
             self.authorized, self.denied, self.first_denial = 0, 0, None
             self.seconds.clear()
 
+    def counts(self) -> dict[str, Any]:
+        with self._lock:
+            return {
+                "authorized": self.authorized,
+                "denied": self.denied,
+                "first_denial": self.first_denial,
+            }
+
     def summary(self) -> str:
         line = f"authorization: {self.authorized} calls authorized, {self.denied} denied"
         return f"{line} (first: {self.first_denial})" if self.first_denial else line
@@ -145,8 +153,13 @@ class Authorizer:
         return None
 
 
+AUDIT_PATH: Final = "/_local/authz/audit"
+
+
 class AuthorizingApp:
-    """WSGI middleware: evaluates role-signed requests, answers a denial as the service would."""
+    """WSGI middleware: evaluates role-signed requests, answers a denial as the service would.
+    GET AUDIT_PATH answers the audit's counters as JSON (for a process that did not start the
+    endpoint: the e2e tests)."""
 
     def __init__(self, app: WSGIApplication, authorizer: Authorizer) -> None:
         self._app = app
@@ -158,6 +171,9 @@ class AuthorizingApp:
             for key, value in environ.items()
             if key.startswith("HTTP_")
         }
+        if environ.get("PATH_INFO") == AUDIT_PATH and environ.get("REQUEST_METHOD") == "GET":
+            start_response("200 OK", [("Content-Type", "application/json")])
+            return [json.dumps(self._authorizer.audit.counts()).encode()]
         query = str(environ.get("QUERY_STRING", ""))
         signed = signer(headers, query)
         state = self._authorizer.state

@@ -76,9 +76,12 @@ def _logs_checks(operation: str, body: Mapping[str, Any], region: str, account: 
     raise UnsupportedRequest(f"logs:{operation}")
 
 
-def _s3_checks(method: str, host: str, path: str, query: str) -> tuple[str, list[Check]]:
+def _s3_checks(
+    method: str, host: str, path: str, query: str, account: str
+) -> tuple[str, list[Check]]:
     """PutObject and GetObject, path-style (localhost:PORT/bucket/key) or virtual-hosted
-    (bucket.localhost:PORT/key)."""
+    (bucket.localhost:PORT/key). s3:ResourceAccount is the bucket owner's account: the local
+    cloud has one account, which owns every bucket."""
     hostname = host.split(":", 1)[0]
     parts = unquote(path).lstrip("/").split("/", 1)
     if hostname.endswith(".localhost"):
@@ -88,7 +91,8 @@ def _s3_checks(method: str, host: str, path: str, query: str) -> tuple[str, list
     operation = {"PUT": "PutObject", "GET": "GetObject", "HEAD": "GetObject"}.get(method)
     if not bucket or not key or operation is None or query:
         raise UnsupportedRequest(f"s3 {method} {path}{'?' + query if query else ''}")
-    return operation, [Check(f"s3:{operation}", f"arn:aws:s3:::{bucket}/{key}")]
+    context = {"s3:ResourceAccount": account}
+    return operation, [Check(f"s3:{operation}", f"arn:aws:s3:::{bucket}/{key}", context)]
 
 
 def describe(
@@ -132,7 +136,7 @@ def describe(
         arn = _queue_arn(parameters["QueueUrl"], region)
         return Call(service, operation, protocol), [Check("sqs:SendMessage", arn)]
     if service == "s3":
-        operation, checks = _s3_checks(method, host, path, query)
+        operation, checks = _s3_checks(method, host, path, query, account)
         return Call(service, operation, "rest-xml"), checks
     if service == "sts":
         operation = parse_qs(body.decode()).get("Action", [""])[0]

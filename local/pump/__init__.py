@@ -19,6 +19,11 @@ Lambda's poller does, reading every setting from the mapping the deploy created:
   (an S3 bucket gets the record and the whole event, SQS a pointer; failures.py) and the pump
   goes on. A function that cannot even start (init error) is not a failure of the batch: nothing
   is checkpointed and the pump tries again later;
+- as in Lambda, the mapping's own calls (stream reads, failure delivery, log shipping) run as the
+  function's execution role and are authorized by the local endpoint (local/authz): without the
+  stream's read permissions the mapping reports a problem (MappingProblem, "PROBLEM: ...") and
+  reads nothing; a failure record the destination refuses is dropped and said so (Lambda's
+  DroppedEventCount). Table mode (no deployment) keeps the development credentials;
 - the position (last sequence number done, per shard) is written atomically to a checkpoint file
   after each batch, so a restarted pump redelivers at most the batch that was in flight, and
   never one that finished. Redelivery is at-least-once, as in Lambda: the handler's writes are
@@ -31,7 +36,7 @@ gives up on), functions.py (what it runs), replay.py, cli.py.
 
 from local.pump.checkpoints import Checkpoints, checkpoint_path, deployment_checkpoint_path
 from local.pump.delivery import PumpStats
-from local.pump.engine import DEFAULT_STATE_DIR, StreamGoneError, StreamPump
+from local.pump.engine import DEFAULT_STATE_DIR, MappingProblem, StreamGoneError, StreamPump
 from local.pump.functions import PROJECT_ROOT, TABLE_MODE_HANDLER
 from local.pump.mapping import (
     TABLE_MODE_DEFAULTS,
@@ -49,6 +54,7 @@ __all__ = [
     "TABLE_MODE_DEFAULTS",
     "TABLE_MODE_HANDLER",
     "Checkpoints",
+    "MappingProblem",
     "MappingSettings",
     "PumpError",
     "PumpStats",

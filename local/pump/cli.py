@@ -21,7 +21,7 @@ from typing import Final
 
 from local import cloud
 from local.pump.checkpoints import Checkpoints, checkpoint_path
-from local.pump.engine import DEFAULT_STATE_DIR, StreamGoneError, StreamPump
+from local.pump.engine import DEFAULT_STATE_DIR, MappingProblem, StreamGoneError, StreamPump
 from local.pump.functions import TABLE_MODE_HANDLER, working_tree_function
 from local.pump.mapping import PumpError, latest_stream, table_mapping
 from local.worker import InitError
@@ -152,6 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.until_idle:
             stats = pump.run_until_idle(timeout_s=math.inf)
+            dropped = f", {stats.records_dropped} dropped" if stats.records_dropped else ""
             unreadable = (
                 f", {stats.records_unreadable} unreadable (skipped)"
                 if stats.records_unreadable
@@ -160,12 +161,15 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"stream pump idle: {stats.records_done} record(s) delivered, "
                 f"{stats.records_filtered_out} filtered out, "
-                f"{stats.records_sent_to_failure} failed{unreadable}"
+                f"{stats.records_sent_to_failure} failed{dropped}{unreadable}"
             )
         else:
             pump.run_forever()
     except KeyboardInterrupt:
         print("stream pump stopped; position saved")
+    except MappingProblem as problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 1
     except (InitError, StreamGoneError) as error:
         print(
             f"error: {type(error).__name__}: {error}; nothing checkpointed past it", file=sys.stderr

@@ -10,9 +10,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from local.pump.checkpoints import Checkpoints
-from local.pump.failures import FailureDestination, invocation_record
+from local.pump.failures import DeliveryDenied, FailureDestination, pointer
 from local.pump.mapping import UNLIMITED, MappingSettings
 from local.worker import InitError
+from tools import failure_records
 
 Handler = Callable[[dict[str, Any], Any], Any]
 Log = Callable[[str], None]
@@ -25,6 +26,8 @@ class PumpStats:
     records_filtered_out: int = 0
     records_unreadable: int = 0
     records_sent_to_failure: int = 0
+    # Lambda's DroppedEventCount: given up on and not delivered to a destination.
+    records_dropped: int = 0
     failure_messages: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -118,23 +121,26 @@ class Delivery:
         retries: int,
         function_error: str | None,
     ) -> None:
-        """Send the batch's record to the on-failure destination; then it counts as done."""
-        now = datetime.now(tz=UTC)
-        document = invocation_record(
-            function_arn=self.mapping.function_arn,
-            stream_arn=self.mapping.stream_arn,
+        """Send the batch's record to the on-failure destination; then it counts as done (as in
+        Lambda, also when the destination refuses it: then it is dropped, and said so)."""
+        at = datetime.now(tz=UTC)
+        document = failure_records.build(
+            records,
             shard_id=shard_id,
-            records=records,
+            stream_arn=self.mapping.stream_arn,
+            function_arn=self.mapping.function_arn,
             condition=condition,
             invoke_count=retries + 1,
-            function_error=function_error,
-            now=now,
+            function_error="Unhandled" if function_error else None,
+            at=at,
         )
-        where = self._destination.send(
-            document, mapping_uuid=self.mapping.uuid, event={"Records": list(records)}, now=now
-        )
-        self.stats.records_sent_to_failure += len(records)
-        self.stats.failure_messages.append(document)
+        try:
+            where = self._destination.send(document, mapping_uuid=self.mapping.uuid, at=at)
+            self.stats.records_sent_to_failure += len(records)
+        except DeliveryDenied as error:
+            where = f"NOT delivered, dropped (the destination refused it: {error})"
+            self.stats.records_dropped += len(records)
+        self.stats.failure_messages.append(pointer(document))
         self.checkpoints.advance(shard_id, sequence(records[-1]))
         self._log(
             f"shard {shard_id[-8:]} seq {sequence(records[0])}..{sequence(records[-1])}: "

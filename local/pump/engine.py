@@ -4,20 +4,20 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Final
 
 from botocore.exceptions import ClientError
 
-from local import cloud
+from local import authz, cloud
 from local.pump.checkpoints import Checkpoints, deployment_checkpoint_path
 from local.pump.delivery import Delivery, Handler, Log, PumpStats, sequence
 from local.pump.failures import FailureDestination
 from local.pump.functions import PROJECT_ROOT, deployed_function
 from local.pump.mapping import MappingSettings, find_mapping, latest_stream
 from local.stream_events import ShardReader, lambda_record
-from local.worker import InitError
+from local.worker import Credentials, InitError
 
 _INIT_RETRY_S: Final = 5.0
 DEFAULT_STATE_DIR: Final = PROJECT_ROOT / cloud.STATE_DIR_NAME
@@ -25,6 +25,20 @@ DEFAULT_STATE_DIR: Final = PROJECT_ROOT / cloud.STATE_DIR_NAME
 
 class StreamGoneError(RuntimeError):
     """The mapping's stream no longer exists (its table was deleted)."""
+
+
+class MappingProblem(RuntimeError):
+    """The mapping cannot read its stream: the execution role lacks the stream's read
+    permissions. The message is one line in the style of the mapping's LastProcessingResult
+    ("PROBLEM: ...")."""
+
+
+Clients = Callable[[str], Any]
+_DENIED: Final = ("AccessDenied", "AccessDeniedException")
+
+
+def _denied(error: ClientError) -> bool:
+    return error.response.get("Error", {}).get("Code") in _DENIED
 
 
 def _gone(error: ClientError) -> bool:
@@ -39,7 +53,10 @@ class StreamPump(Delivery):
 
     `handler(event, context)` returns the function's response or raises: an InitError (the
     function could not start) stops delivery without checkpointing; anything else fails the batch.
-    `follow_stream`, when given, is asked for the mapping's new stream after its stream is gone."""
+    `follow_stream`, when given, is asked for the mapping's new stream after its stream is gone.
+    `clients(service)` makes the clients of the mapping's own calls (stream reads, failure
+    delivery): the execution role's session in a deployment (for_deployment), the development
+    credentials by default (table mode)."""
 
     def __init__(
         self,
@@ -52,13 +69,16 @@ class StreamPump(Delivery):
         retry_delay_s: float = 0.2,
         poll_interval_s: float = 0.25,
         follow_stream: Callable[[], str] | None = None,
+        clients: Clients | None = None,
     ) -> None:
+        clients = clients or (lambda service: cloud.client(service, endpoint))
         self.mapping = mapping
         self.handler = handler
         self.checkpoints = checkpoints
         self.stats = PumpStats()
-        self._streams = cloud.client("dynamodbstreams", endpoint)
-        self._destination = FailureDestination(endpoint, mapping.on_failure_arn)
+        self._streams = clients("dynamodbstreams")
+        self._destination = FailureDestination(endpoint, mapping.on_failure_arn, clients)
+        self.problem: str | None = None
         self._log = log
         self._retry_delay_s = retry_delay_s
         self._poll_interval_s = poll_interval_s
@@ -73,18 +93,33 @@ class StreamPump(Delivery):
         state_dir: Path = DEFAULT_STATE_DIR,
         handler: Handler | None = None,
         function_name: str | None = None,
-        credentials: Mapping[str, str] | None = None,
+        credentials: Credentials | None = None,
         echo: Log | None = None,
         **options: Any,
     ) -> StreamPump:
         """The pump of the deployed mapping, running the deployed code in a worker unless
         `handler` is given (the benchmark plugs in its own algorithm). Its position is kept per
-        endpoint, so the state directory holds one file per port, however many runs."""
+        endpoint, so the state directory holds one file per port, however many runs.
+
+        As in Lambda, everything runs as the function's execution role: the mapping's own calls
+        (stream reads, failure delivery, log shipping) with one session of it, the worker with
+        a session per cold start (`credentials` overrides the worker's)."""
         mapping = find_mapping(endpoint, function_name)
+        name = mapping.function_name
+        session = authz.mapping_credentials(endpoint, name)
+
+        def clients(service: str) -> Any:
+            return authz.role_client(service, endpoint, session)
+
         if handler is None:
             log = options.get("log", print)
             handler = deployed_function(
-                endpoint, mapping, state_dir, credentials=credentials, echo=echo or log
+                endpoint,
+                mapping,
+                state_dir,
+                credentials=credentials or (lambda: authz.function_credentials(endpoint, name)),
+                logs_client=clients("logs"),
+                echo=echo or log,
             )
         return cls(
             endpoint=endpoint,
@@ -94,6 +129,7 @@ class StreamPump(Delivery):
                 deployment_checkpoint_path(state_dir, endpoint), mapping.stream_arn
             ),
             follow_stream=lambda: latest_stream(endpoint, mapping.table_name),
+            clients=clients,
             **options,
         )
 
@@ -116,13 +152,22 @@ class StreamPump(Delivery):
     def run_once(self) -> int:
         """Deliver every record available now, shard by shard; the number of records read."""
         try:
-            return sum(self._run_shard(shard_id) for shard_id in self._reader.shards())
+            read = sum(self._run_shard(shard_id) for shard_id in self._reader.shards())
+            self.problem = None
+            return read
         except InitError:
             self._reader = self._new_reader()  # read again from the checkpoint next time
             raise
         except ClientError as error:
             if _gone(error):
                 raise StreamGoneError(self.mapping.stream_arn) from None
+            if _denied(error):
+                message = error.response.get("Error", {}).get("Message", "AccessDenied")
+                self.problem = (
+                    f"PROBLEM: Lambda cannot read the stream with the execution role: {message}"
+                )
+                self._reader = self._new_reader()
+                raise MappingProblem(self.problem) from None
             raise
 
     def _readable(self, record: dict[str, Any]) -> bool:
@@ -180,6 +225,7 @@ class StreamPump(Delivery):
     def run_forever(self, stop: threading.Event | None = None) -> None:
         """Poll until `stop`; a function that cannot start and a deleted table are waited out."""
         stop = stop or threading.Event()
+        reported: str | None = None
         while not stop.is_set():
             try:
                 if not self.run_once():
@@ -190,6 +236,12 @@ class StreamPump(Delivery):
                     f"function init failed ({error}); nothing checkpointed, "
                     f"retrying in {_INIT_RETRY_S:.0f}s"
                 )
+                stop.wait(_INIT_RETRY_S)
+            except MappingProblem as problem:
+                # Lambda keeps the mapping and retries; the state says why it reads nothing.
+                if str(problem) != reported:
+                    self._log(str(problem))
+                    reported = str(problem)
                 stop.wait(_INIT_RETRY_S)
             except StreamGoneError:
                 table = self.mapping.table_name

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from cruddur_messages import schema
 from local import cloud, function_code
 from local.function_code import FunctionConfig
 from local.pump.mapping import TABLE_MODE_FUNCTION_NAME, MappingSettings
-from local.worker import ExecutionEnvironment
+from local.worker import Credentials, ExecutionEnvironment
 
 PROJECT_ROOT: Final = Path(__file__).resolve().parents[2]
 # `--table` mode runs the working tree's package as the stack deploys it
@@ -28,10 +28,13 @@ def deployed_function(
     mapping: MappingSettings,
     state_dir: Path,
     *,
-    credentials: Mapping[str, str] | None = None,
+    credentials: Credentials | None = None,
+    logs_client: Any | None = None,
     echo: Callable[[str], None] = print,
 ) -> ExecutionEnvironment:
-    """The mapped function as deployed: its package fetched by CodeSha256, logs to its group."""
+    """The mapped function as deployed: its package fetched by CodeSha256, logs to its group.
+    `credentials`: the worker's (a callable is asked at each cold start; None: the development
+    ones); `logs_client`: what ships its log lines (default: development credentials)."""
     cache = state_dir / "functions"
     config, task_root = function_code.fetch(endpoint, mapping.function_arn, cache)
     _prune(cache, keep=task_root)
@@ -40,7 +43,8 @@ def deployed_function(
         task_root,
         endpoint=endpoint,
         credentials=credentials,
-        logs_client=cloud.client("logs", endpoint),
+        logs_client=logs_client or cloud.client("logs", endpoint),
+        create_log_group=False,  # the stack's own (and its role may not create groups)
         echo=echo,
     )
 

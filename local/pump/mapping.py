@@ -71,6 +71,11 @@ class MappingSettings:
         )
 
     @property
+    def function_name(self) -> str:
+        """arn:...:function:NAME -> NAME."""
+        return self.function_arn.split(":function:", 1)[-1].split(":", 1)[0]
+
+    @property
     def table_name(self) -> str:
         """arn:...:table/NAME/stream/LABEL -> NAME."""
         return self.stream_arn.split(":table/", 1)[-1].split("/", 1)[0]

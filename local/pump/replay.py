@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
 from local import cloud
 from local.stream_events import ShardReader, lambda_record
+from tools import failure_records
 
 
 def replay_records(endpoint: str, failure: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -16,7 +16,7 @@ def replay_records(endpoint: str, failure: Mapping[str, Any]) -> list[dict[str, 
     reader as the pump's), from its first sequence number to its last."""
     info = failure["DDBStreamBatchInfo"]
     if "payload" in failure:
-        return list(json.loads(failure["payload"])["Records"])
+        return failure_records.parse(failure_records.to_json(failure)).records
     start, end = int(info["startSequenceNumber"]), int(info["endSequenceNumber"])
     reader = ShardReader(
         cloud.client("dynamodbstreams", endpoint),

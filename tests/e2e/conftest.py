@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from cruddur_messages.store import MessageStore
-from local import cloud, deploy, server
+from local import authz, cloud, deploy, server
 from local.pump import Checkpoints, StreamPump, find_mapping
 from local.pump.engine import Handler
 from local.pump.functions import deployed_function as start_deployed_function
@@ -55,12 +55,24 @@ def deployment(endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> deplo
 def deployed_function(
     endpoint: str, deployment: deploy.Deployment, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[ExecutionEnvironment]:
-    """The deployed function in one execution environment (a worker), shared by the session."""
+    """The deployed function in one execution environment (a worker), shared by the session; it
+    runs with a session of the execution role per cold start, as in Lambda."""
     mapping = find_mapping(endpoint, deployment.function_name)
+    name = deployment.function_name
     with start_deployed_function(
-        endpoint, mapping, tmp_path_factory.mktemp("state"), echo=lambda _line: None
+        endpoint,
+        mapping,
+        tmp_path_factory.mktemp("state"),
+        credentials=lambda: authz.function_credentials(endpoint, name),
+        logs_client=authz.role_client("logs", endpoint, mapping_session(endpoint, deployment)),
+        echo=lambda _line: None,
     ) as environment:
         yield environment
+
+
+def mapping_session(endpoint: str, deployment: deploy.Deployment) -> Mapping[str, str]:
+    """A session of the execution role for the mapping's own calls, as the pump takes it."""
+    return authz.mapping_credentials(endpoint, deployment.function_name)
 
 
 @pytest.fixture
@@ -73,10 +85,14 @@ PumpFactory = Callable[..., StreamPump]
 
 @pytest.fixture
 def make_pump(
-    endpoint: str, deployed_function: ExecutionEnvironment, tmp_path: Path
+    endpoint: str,
+    deployment: deploy.Deployment,
+    deployed_function: ExecutionEnvironment,
+    tmp_path: Path,
 ) -> PumpFactory:
     """A pump of the deployed mapping whose checkpoint starts at the stream's current end, so a
-    test sees only the records it writes. Pumps made in one test share the checkpoint file."""
+    test sees only the records it writes. Pumps made in one test share the checkpoint file.
+    Its stream reads and failure deliveries run as the execution role, as Lambda's do."""
     mapping = find_mapping(endpoint, deployed_function.config.name)
     checkpoint_file = tmp_path / "pump" / f"{mapping.uuid}.json"
     streams = cloud.client("dynamodbstreams", endpoint)
@@ -84,13 +100,16 @@ def make_pump(
     for record in read_records(streams, mapping.stream_arn):
         checkpoints.advance(record["ShardId"], record["dynamodb"]["SequenceNumber"])
 
+    session = mapping_session(endpoint, deployment)
+
     def build(handler: Handler | None = None, **options: Any) -> StreamPump:
+        options.setdefault("clients", lambda service: authz.role_client(service, endpoint, session))
+        options.setdefault("log", lambda _line: None)
         return StreamPump(
             endpoint=endpoint,
             mapping=mapping,
             handler=handler or deployed_function,
             checkpoints=Checkpoints(checkpoint_file, mapping.stream_arn),
-            log=lambda _line: None,
             retry_delay_s=0,
             **options,
         )

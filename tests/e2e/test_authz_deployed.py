@@ -109,7 +109,7 @@ def test_the_functions_calls_pass_the_deployed_vpcs_gateway_endpoint(
     )
 
 
-def test_the_mappings_session_reads_the_stream_and_sends_to_the_failure_queue(
+def test_the_mappings_session_reads_the_stream_and_writes_to_the_failure_bucket(
     endpoint: str, deployment: deploy.Deployment
 ) -> None:
     credentials = authz.mapping_credentials(endpoint, deployment.function_name)
@@ -122,19 +122,12 @@ def test_the_mappings_session_reads_the_stream_and_sends_to_the_failure_queue(
         StreamArn=stream["StreamArn"], ShardId=shard["ShardId"], ShardIteratorType="LATEST"
     )["ShardIterator"]
     streams.get_records(ShardIterator=iterator, Limit=1)
-    if deployment.failure_queue_url is not None:
-        sqs = authz.role_client("sqs", endpoint, credentials)
-        body = json.dumps({"probe": str(uuid.uuid4())})
-        sqs.send_message(QueueUrl=deployment.failure_queue_url, MessageBody=body)
-        # Not a real failure record: take it back out with the development credentials.
-        dev_sqs = cloud.client("sqs", endpoint)
-        received = dev_sqs.receive_message(
-            QueueUrl=deployment.failure_queue_url, MaxNumberOfMessages=10
-        ).get("Messages", [])
-        (probe,) = [m for m in received if m["Body"] == body]
-        dev_sqs.delete_message(
-            QueueUrl=deployment.failure_queue_url, ReceiptHandle=probe["ReceiptHandle"]
-        )
+    assert deployment.failure_bucket is not None
+    s3 = authz.role_client("s3", endpoint, credentials)
+    key = f"probe/{uuid.uuid4()}"
+    s3.put_object(Bucket=deployment.failure_bucket, Key=key, Body=b"{}")
+    # Not a real failure record: take it back out with the development credentials.
+    cloud.client("s3", endpoint).delete_object(Bucket=deployment.failure_bucket, Key=key)
 
 
 def test_the_roles_log_permissions_cover_the_functions_log_streams(

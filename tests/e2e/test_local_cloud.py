@@ -16,10 +16,11 @@ import pytest
 from cruddur_messages import schema
 from cruddur_messages.models import Message, User
 from cruddur_messages.store import MessageStore
-from local import cloud, deploy
+from local import authz, cloud, deploy
 from local.pump import StreamPump, replay_records
 from local.runtime_libraries import runtime_directory
 from local.worker import ExecutionEnvironment
+from tools import failure_records
 
 PumpFactory = Callable[..., StreamPump]
 
@@ -94,9 +95,12 @@ def test_pump_runs_the_deployed_package_not_the_working_tree(
 
 
 def test_messages_of_patterns_c_and_d_reach_both_group_rows(
-    store: MessageStore, make_pump: PumpFactory
+    endpoint: str, store: MessageStore, make_pump: PumpFactory
 ) -> None:
-    """D starts a conversation, C continues it; after the pump both rows show the newest one."""
+    """D starts a conversation, C continues it; after the pump both rows show the newest one.
+    Every call of the flow made as the execution role (stream reads, the function's reads and
+    writes, log shipping) was authorized by the local endpoint, and none was denied."""
+    audit_before = authz.audit_counts(endpoint)
     alice, bob = _user("alice"), _user("bob")
     group, _ = store.create_message_group(alice, bob, "hello bob")
     store.create_message(group.group_uuid, bob, "hi alice")
@@ -111,6 +115,10 @@ def test_messages_of_patterns_c_and_d_reach_both_group_rows(
         g for g in store.list_message_groups(bob.uuid).items if g.group_uuid == group.group_uuid
     ]
     assert entry.other_user == alice
+    audit = authz.audit_counts(endpoint)
+    assert audit["denied"] == audit_before["denied"], audit["first_denial"]
+    # At least: the stream read, and per conversation the function's index query and writes.
+    assert audit["authorized"] - audit_before["authorized"] >= 4
 
 
 def test_pump_restarted_after_a_crash_mid_batch_applies_every_message_once(
@@ -158,7 +166,17 @@ def test_pump_restarted_after_a_crash_mid_batch_applies_every_message_once(
         assert _rows_show(store, group.group_uuid, newest[group.group_uuid])
 
 
-def test_failing_record_is_retried_then_sent_to_the_failure_queue(
+def _failure_objects(endpoint: str, bucket: str) -> dict[str, bytes]:
+    """Key -> body of every failure object Lambda's layout puts under aws/lambda/."""
+    s3 = cloud.client("s3", endpoint)
+    listed = s3.list_objects_v2(Bucket=bucket, Prefix=failure_records.KEY_PREFIX)
+    return {
+        obj["Key"]: s3.get_object(Bucket=bucket, Key=obj["Key"])["Body"].read()
+        for obj in listed.get("Contents", [])
+    }
+
+
+def test_failing_record_is_retried_then_kept_in_the_failure_bucket(
     endpoint: str,
     store: MessageStore,
     make_pump: PumpFactory,
@@ -166,8 +184,10 @@ def test_failing_record_is_retried_then_sent_to_the_failure_queue(
     deployment: deploy.Deployment,
 ) -> None:
     """Only the failing record and those after it are retried; after the mapping's retry limit
-    it goes to the on-failure queue with enough to read it again, and later records still
-    get processed."""
+    it goes to the on-failure bucket as an object in Lambda's layout holding the whole batch,
+    and later records still get processed."""
+    assert deployment.failure_bucket is not None
+    before = set(_failure_objects(endpoint, deployment.failure_bucket))
     frank, grace = _user("frank"), _user("grace")
     group, _ = store.create_message_group(frank, grace, "one")
     store.create_message(group.group_uuid, grace, "two")
@@ -194,18 +214,24 @@ def test_failing_record_is_retried_then_sent_to_the_failure_queue(
     assert retried.count("poison") > pump.mapping.max_retry_attempts
     assert _rows_show(store, group.group_uuid, last)
 
-    sqs = cloud.client("sqs", endpoint)
-    assert deployment.failure_queue_url is not None
-    messages = sqs.receive_message(
-        QueueUrl=deployment.failure_queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1
-    ).get("Messages", [])
-    (failure,) = [json.loads(m["Body"]) for m in messages]
-    assert failure["requestContext"]["condition"] == "RetryAttemptsExhausted"
-    info = failure["DDBStreamBatchInfo"]
-    assert info["batchSize"] == 1
-    assert info["streamArn"] == pump.mapping.stream_arn
-    (replayed,) = replay_records(endpoint, failure)
-    assert replayed["dynamodb"]["NewImage"]["sk"]["S"] == poison.created_at
+    new = {
+        key: body
+        for key, body in _failure_objects(endpoint, deployment.failure_bucket).items()
+        if key not in before
+    }
+    ((key, body),) = new.items()
+    assert key.startswith(f"{failure_records.KEY_PREFIX}{pump.mapping.uuid}/")
+    assert failure_records.is_failure_key(key)
+    document = json.loads(body)
+    assert isinstance(document["payload"], str)  # the event, as an escaped JSON string
+    failure = failure_records.parse(body)
+    assert failure.condition == "RetryAttemptsExhausted"
+    assert failure.batch_size == 1
+    assert failure.stream_arn == pump.mapping.stream_arn
+    (record,) = failure.records
+    assert record["dynamodb"]["NewImage"]["sk"]["S"] == poison.created_at
+    assert failure.start_sequence_number == failure.end_sequence_number == _sequence(record)
+    assert replay_records(endpoint, document) == failure.records
 
 
 def test_second_deploy_is_a_no_op(

@@ -28,6 +28,7 @@ from local.pump import (
     find_mapping,
 )
 from local.stream_events import passes_message_filter, read_records
+from tools import failure_records
 
 pytestmark = pytest.mark.e2e
 
@@ -36,11 +37,6 @@ MESSAGES: Final = 300
 # Generous: two shared cores, and the pump imports the deployed package before its first batch.
 FIRST_BATCH_TIMEOUT_S: Final = 120.0
 CATCH_UP_TIMEOUT_S: Final = 300.0
-_FAILURE_COUNTS: Final = (
-    "ApproximateNumberOfMessages",
-    "ApproximateNumberOfMessagesNotVisible",
-    "ApproximateNumberOfMessagesDelayed",
-)
 
 
 class PumpProcess:
@@ -128,11 +124,13 @@ def _wait_until_caught_up(
     pytest.fail(f"the pump did not catch up within {CATCH_UP_TIMEOUT_S}s:\n{pump.output()}")
 
 
-def _failure_queue_depth(endpoint: str, queue_url: str) -> int:
-    attributes = cloud.client("sqs", endpoint).get_queue_attributes(
-        QueueUrl=queue_url, AttributeNames=list(_FAILURE_COUNTS)
-    )["Attributes"]
-    return sum(int(attributes[name]) for name in _FAILURE_COUNTS)
+def _failure_objects(endpoint: str, bucket: str) -> int:
+    """Failure records in the on-failure bucket (Lambda's key layout, under aws/lambda/)."""
+    s3 = cloud.client("s3", endpoint)
+    pages = s3.get_paginator("list_objects_v2").paginate(
+        Bucket=bucket, Prefix=failure_records.KEY_PREFIX
+    )
+    return sum(len(page.get("Contents", [])) for page in pages)
 
 
 def _checkpoint_file(state_dir: Path, endpoint: str) -> Path:
@@ -169,12 +167,12 @@ def test_pump_process_killed_mid_stream_applies_every_message_exactly_once(
 ) -> None:
     """SIGKILLed after its first batch of a 300-message stream and started again, the pump
     leaves every conversation as if it had never crashed: both participants' rows at the last
-    message, one row each, and nothing in the failure queue."""
+    message, one row each, and nothing in the failure bucket."""
     mapping = find_mapping(endpoint, deployment.function_name)
     checkpoint_file = _checkpoint_file(state_dir, endpoint)
     streams = cloud.client("dynamodbstreams", endpoint)
-    assert deployment.failure_queue_url is not None
-    failures_before = _failure_queue_depth(endpoint, deployment.failure_queue_url)
+    assert deployment.failure_bucket is not None
+    failures_before = _failure_objects(endpoint, deployment.failure_bucket)
 
     users = [
         User(uuid=str(uuid.uuid4()), display_name=f"User {n}", handle=f"user{n}")
@@ -206,7 +204,7 @@ def test_pump_process_killed_mid_stream_applies_every_message_exactly_once(
         assert {(row.last_message, row.last_message_at) for row in rows} == {
             (last.text, last.created_at)
         }
-    assert _failure_queue_depth(endpoint, deployment.failure_queue_url) == failures_before
+    assert _failure_objects(endpoint, deployment.failure_bucket) == failures_before
     for line in first.lines + second.lines:
         assert "RetryAttemptsExhausted" not in line
         assert "RecordAgeExceeded" not in line

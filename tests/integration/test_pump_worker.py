@@ -17,6 +17,7 @@ import time
 import uuid
 import zipfile
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +27,9 @@ from cruddur_messages import schema
 from local import cloud
 from local.function_code import FunctionConfig, extract
 from local.pump import Checkpoints, MappingSettings, StreamGoneError, StreamPump, latest_stream
-from local.pump.failures import s3_key
 from local.stream_events import message_filter, stream_arn
 from local.worker import ExecutionEnvironment, FunctionError, InitError
+from tools import failure_records
 
 FUNCTION_ARN = "arn:aws:lambda:us-east-1:000000000000:function:test-function"
 # Lambda's "Defined runtime environment variables" for a Python function, as the worker sets them
@@ -339,7 +340,7 @@ def test_a_timed_out_batch_is_retried_bisected_and_kept_in_s3(  # noqa: PLR0917 
     s3 = cloud.client("s3", moto_endpoint)
     (obj,) = s3.list_objects_v2(Bucket=bucket)["Contents"]
     shard_id = stats.failure_messages[0]["DDBStreamBatchInfo"]["shardId"]
-    expected = s3_key("worker-test", shard_id, __import__("datetime").datetime.now())
+    expected = failure_records.object_key("worker-test", shard_id, datetime.now(UTC))
     assert obj["Key"].rsplit("/", 1)[0] == expected.rsplit("/", 1)[0]
     assert re.fullmatch(
         r"\d{4}-\d{2}-\d{2}T\d{2}\.\d{2}\.\d{2}-[0-9a-f-]{36}", obj["Key"].rsplit("/", 1)[1]

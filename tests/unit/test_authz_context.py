@@ -211,7 +211,11 @@ def test_the_signer_and_the_target_header_give_service_and_operation() -> None:
 
 def test_s3_put_object_sqs_send_and_logs_resources() -> None:
     _, (s3,) = _describe("s3", method="PUT", path="/failures/2024/batch.json", body=b"")
-    assert s3 == Check("s3:PutObject", "arn:aws:s3:::failures/2024/batch.json")
+    assert s3 == Check(
+        "s3:PutObject",
+        "arn:aws:s3:::failures/2024/batch.json",
+        {"s3:ResourceAccount": ACCOUNT},
+    )
     _, (hosted,) = _describe(
         "s3", method="PUT", host="failures.localhost:8000", path="/k", body=b""
     )
