@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from local import cloud
@@ -27,7 +29,11 @@ def test_an_endpoint_and_region_from_the_environment_win() -> None:
     assert (target.endpoint_url, target.region) == ("http://127.0.0.1:9000", "eu-west-1")
 
 
-def test_prod_without_a_region_is_refused() -> None:
+def test_prod_without_a_region_is_refused(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # The profile's region is read by boto3 from this process's environment and config file.
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
     with pytest.raises(ToolError, match="no AWS region"):
         resolve(prod=True, environ={})
 
