@@ -53,6 +53,7 @@ class Delivery:
     _destination: FailureDestination
     _log: Log
     _retry_delay_s: float
+    _clock: Callable[[], float]
 
     # -- delivering ------------------------------------------------------------------------
 
@@ -80,8 +81,9 @@ class Delivery:
     def _expired(self, record: Mapping[str, Any]) -> bool:
         if self.mapping.max_record_age_s == UNLIMITED:
             return False
-        created = float(record["dynamodb"].get("ApproximateCreationDateTime", time.time()))
-        return time.time() - created > self.mapping.max_record_age_s
+        now = self._clock()
+        created = float(record["dynamodb"].get("ApproximateCreationDateTime", now))
+        return now - created > self.mapping.max_record_age_s
 
     def _deliver(self, shard_id: str, records: list[dict[str, Any]], *, retries: int) -> None:
         while records:

@@ -54,6 +54,7 @@ class StreamPump(Delivery):
     `handler(event, context)` returns the function's response or raises: an InitError (the
     function could not start) stops delivery without checkpointing; anything else fails the batch.
     `follow_stream`, when given, is asked for the mapping's new stream after its stream is gone.
+    `clock` is the wall clock that records' ages are measured against (tests pass their own).
     `clients(service)` makes the clients of the mapping's own calls (stream reads, failure
     delivery): the execution role's session in a deployment (for_deployment), the development
     credentials by default (table mode)."""
@@ -70,6 +71,7 @@ class StreamPump(Delivery):
         poll_interval_s: float = 0.25,
         follow_stream: Callable[[], str] | None = None,
         clients: Clients | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         clients = clients or (lambda service: cloud.client(service, endpoint))
         self.mapping = mapping
@@ -81,6 +83,7 @@ class StreamPump(Delivery):
         self.problem: str | None = None
         self._log = log
         self._retry_delay_s = retry_delay_s
+        self._clock = clock
         self._poll_interval_s = poll_interval_s
         self._follow_stream = follow_stream
         self._reader = self._new_reader()
