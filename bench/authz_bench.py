@@ -17,12 +17,11 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import statistics
-import time
 import zipfile
 from collections.abc import Callable
 from typing import Any, Final
 
+from bench import measure
 from cruddur_messages import schema
 from local import authz, cloud, server
 
@@ -127,18 +126,8 @@ def _processor_calls(ddb: Any, table: str, n: int) -> Callable[[int], None]:
 
 
 def _ms(samples: list[float]) -> dict[str, float]:
-    ordered = sorted(samples)
-    p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
-    return {"median": round(statistics.median(ordered) * 1000, 3), "p99": round(p99 * 1000, 3)}
-
-
-def _round_trips(call: Callable[[int], None], n: int) -> list[float]:
-    times = []
-    for i in range(n):
-        started = time.perf_counter()
-        call(i)
-        times.append(time.perf_counter() - started)
-    return times
+    median, p99 = measure.median_and_p99_ms(samples)
+    return {"median": median, "p99": p99}
 
 
 def run(calls: int = 300) -> dict[str, Any]:
@@ -155,10 +144,10 @@ def run(calls: int = 300) -> dict[str, Any]:
         role_call(0)  # warm both clients' connections
         dev_call(0)
         authz.AUDIT.reset()
-        role_times = _round_trips(role_call, calls)
+        role_times = measure.timed_calls(role_call, calls)
         authorization = list(authz.AUDIT.seconds)
         denied = authz.AUDIT.denied
-        dev_times = _round_trips(dev_call, calls)
+        dev_times = measure.timed_calls(dev_call, calls)
     finally:
         endpoint_server.stop()
     if denied:

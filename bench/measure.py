@@ -16,7 +16,7 @@ import tempfile
 import time
 import xml.etree.ElementTree as ET
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
@@ -49,6 +49,23 @@ def cdk_cli() -> str:
     if not cli.exists():
         raise RuntimeError(f"the CDK CLI is missing at {cli}: run `make setup`")
     return str(cli)
+
+
+def timed_calls(call: Callable[[int], object], n: int) -> list[float]:
+    """The wall time of each of n calls (call(i)), in seconds."""
+    samples = []
+    for i in range(n):
+        started = time.perf_counter()
+        call(i)
+        samples.append(time.perf_counter() - started)
+    return samples
+
+
+def median_and_p99_ms(samples: Sequence[float]) -> tuple[float, float]:
+    """Median and 99th percentile (nearest rank) of timings in seconds, in milliseconds."""
+    ordered = sorted(samples)
+    p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
+    return round(statistics.median(ordered) * 1000, 3), round(p99 * 1000, 3)
 
 
 def summarize(samples: Sequence[float]) -> dict[str, Any]:

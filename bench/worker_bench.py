@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 from typing import Any, Final
 
+from bench import measure
 from cruddur_messages import schema
 from local import cloud
 from local.function_code import FunctionConfig
@@ -62,11 +63,8 @@ def _config(name: str, handler: str, environment: dict[str, str] | None = None) 
 
 
 def _percentiles(samples: list[float]) -> dict[str, float]:
-    ordered = sorted(samples)
-    return {
-        "median_ms": round(statistics.median(ordered) * 1000, 3),
-        "p99_ms": round(ordered[int(len(ordered) * 0.99) - 1] * 1000, 3),
-    }
+    median, p99 = measure.median_and_p99_ms(samples)
+    return {"median_ms": median, "p99_ms": p99}
 
 
 def _direct(task_root: Path, event: dict[str, Any]) -> list[float]:
@@ -74,12 +72,7 @@ def _direct(task_root: Path, event: dict[str, Any]) -> list[float]:
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    samples = []
-    for _ in range(_WARM_CALLS):
-        started = time.perf_counter()
-        module.handler(event, None)
-        samples.append(time.perf_counter() - started)
-    return samples
+    return measure.timed_calls(lambda _: module.handler(event, None), _WARM_CALLS)
 
 
 def _through_worker(task_root: Path, event: dict[str, Any]) -> list[float]:
@@ -88,12 +81,7 @@ def _through_worker(task_root: Path, event: dict[str, Any]) -> list[float]:
         config, task_root, endpoint="http://localhost:1", echo=lambda _line: None
     ) as environment:
         environment(event)  # the cold start is measured on its own below
-        samples = []
-        for _ in range(_WARM_CALLS):
-            started = time.perf_counter()
-            environment(event)
-            samples.append(time.perf_counter() - started)
-    return samples
+        return measure.timed_calls(lambda _: environment(event), _WARM_CALLS)
 
 
 def _cold_starts(

@@ -38,10 +38,16 @@ def _collect(fetch: Callable[[int, str | None], Page[T]], limit: int, kind: str)
     return found
 
 
-def _metered_store(connection: Connection) -> tuple[MessageStore, CapacityMeter]:
+def _metered_store(
+    *, prod: bool, table: str | None
+) -> tuple[Connection, MessageStore, CapacityMeter]:
+    """The target's store, its table checked first (a clear error if it is missing), with a
+    meter of the read capacity its queries consume."""
+    connection = connect(prod=prod, table=table)
+    connection.client.describe_table(TableName=connection.target.table)
     meter = CapacityMeter()
     meter.attach(connection.client, ("Query",))
-    return MessageStore(connection.client, table_name=connection.target.table), meter
+    return connection, MessageStore(connection.client, table_name=connection.target.table), meter
 
 
 def _uuid_argument(value: str, field: str) -> str:
@@ -81,9 +87,7 @@ def get_conversation(
 ) -> None:
     """Print a conversation's newest messages (pattern A), oldest to newest as a chat reads."""
     group_uuid = _uuid_argument(group_uuid, "GROUP_UUID")
-    connection = connect(prod=prod, table=table)
-    connection.client.describe_table(TableName=connection.target.table)
-    store, meter = _metered_store(connection)
+    connection, store, meter = _metered_store(prod=prod, table=table)
 
     def fetch(page_size: int, cursor: str | None) -> Page[Message]:
         return store.list_messages(group_uuid, limit=page_size, before=cursor)
@@ -130,9 +134,7 @@ def list_conversations(
     except ValueError:
         known = directory.lookup(user)
         user_uuid = known.uuid
-    connection = connect(prod=prod, table=table)
-    connection.client.describe_table(TableName=connection.target.table)
-    store, meter = _metered_store(connection)
+    connection, store, meter = _metered_store(prod=prod, table=table)
 
     def fetch(page_size: int, cursor: str | None) -> Page[MessageGroup]:
         return store.list_message_groups(user_uuid, limit=page_size, cursor=cursor)
