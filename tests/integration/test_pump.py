@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 
-from cruddur_messages import schema
 from local import cloud
 from local.pump import Checkpoints, MappingSettings, StreamPump
 from local.stream_events import message_filter, stream_arn
@@ -55,24 +54,6 @@ def endpoint(moto_endpoint: str) -> str:
 @pytest.fixture
 def arn(dynamodb_client: Any, table_name: str) -> str:
     return stream_arn(dynamodb_client, table_name)
-
-
-@pytest.fixture
-def write(dynamodb_client: Any, table_name: str) -> Callable[[str], None]:
-    """Puts one message item whose text is `text` (one conversation, ordered sort keys)."""
-    group = str(uuid.uuid4())
-
-    def put(text: str) -> None:
-        dynamodb_client.put_item(
-            TableName=table_name,
-            Item={
-                schema.PARTITION_KEY: {"S": schema.message_pk(group)},
-                schema.SORT_KEY: {"S": f"{time.time_ns():024d}"},
-                "message": {"S": text},
-            },
-        )
-
-    return put
 
 
 @pytest.fixture

@@ -252,24 +252,6 @@ def test_outgrowing_memory_size_is_an_error_and_a_cold_start(
 
 
 @pytest.fixture
-def write(dynamodb_client: Any, table_name: str) -> Callable[..., None]:
-    group = str(uuid.uuid4())
-
-    def put(text: str, **extra: Any) -> None:
-        dynamodb_client.put_item(
-            TableName=table_name,
-            Item={
-                schema.PARTITION_KEY: {"S": schema.message_pk(group)},
-                schema.SORT_KEY: {"S": f"{time.time_ns():024d}"},
-                "message": {"S": text},
-                **extra,
-            },
-        )
-
-    return put
-
-
-@pytest.fixture
 def bucket(moto_endpoint: str) -> str:
     name = f"pump-failures-{uuid.uuid4().hex[:8]}"
     cloud.client("s3", moto_endpoint).create_bucket(Bucket=name)

@@ -1,0 +1,32 @@
+"""Fixtures shared by the pump's integration tests."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from cruddur_messages import schema
+
+
+@pytest.fixture
+def write(dynamodb_client: Any, table_name: str) -> Callable[..., None]:
+    """Puts one message item whose text is `text`, plus any `extra` attributes (one
+    conversation per test, sort keys in write order)."""
+    group = str(uuid.uuid4())
+
+    def put(text: str, **extra: Any) -> None:
+        dynamodb_client.put_item(
+            TableName=table_name,
+            Item={
+                schema.PARTITION_KEY: {"S": schema.message_pk(group)},
+                schema.SORT_KEY: {"S": f"{time.time_ns():024d}"},
+                "message": {"S": text},
+                **extra,
+            },
+        )
+
+    return put
