@@ -45,17 +45,19 @@ def top_level_paths(distribution: str) -> set[Path]:
 
 
 def runtime_directory(base: Path | None = None) -> Path:
-    """A directory of symlinks to the runtime's libraries (made once per set of versions)."""
-    versions = [f"{name}=={metadata.version(name)}" for name in RUNTIME_DISTRIBUTIONS]
-    digest = hashlib.sha256("\n".join(versions).encode()).hexdigest()[:16]
+    """A directory of symlinks to the runtime's libraries, made once per set of link targets: keyed
+    by where the links point, not only by versions, so that two checkouts (two virtualenvs) never
+    share one whose targets may be deleted with the other."""
+    links = {path.name: path for name in RUNTIME_DISTRIBUTIONS for path in top_level_paths(name)}
+    key = "\n".join(f"{name} -> {target}" for name, target in sorted(links.items()))
+    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
     root = (base or Path(tempfile.gettempdir()) / "local-cloud-runtime") / digest
     if root.is_dir():
         return root
     root.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=root.parent))
-    for distribution in RUNTIME_DISTRIBUTIONS:
-        for path in top_level_paths(distribution):
-            (staging / path.name).symlink_to(path)
+    for name, target in links.items():
+        (staging / name).symlink_to(target)
     try:
         os.rename(staging, root)  # atomic: concurrent workers see all of it or none
     except OSError:  # another process made it first
