@@ -12,13 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pumps import mapping_pump
 
 from local import cloud
-from local.pump import Checkpoints, MappingSettings, StreamPump
-from local.stream_events import message_filter, stream_arn
+from local.pump import StreamPump
+from local.stream_events import stream_arn
 
 # An ARN of the right shape for the context object; nothing is ever invoked through it.
-FUNCTION_ARN = "arn:aws:lambda:us-east-1:000000000000:function:recording-handler"
 
 
 class Crash(BaseException):
@@ -87,32 +87,7 @@ def make_pump(endpoint: str, arn: str, tmp_path: Path) -> PumpFactory:
     checkpoint_file = tmp_path / "checkpoint.json"
 
     def build(handler: Callable[[dict[str, Any], Any], Any], **overrides: Any) -> StreamPump:
-        settings: dict[str, Any] = {
-            "uuid": "integration-test",
-            "function_arn": FUNCTION_ARN,
-            "stream_arn": arn,
-            "batch_size": 10,
-            "batching_window_s": 0,
-            "starting_position": "TRIM_HORIZON",
-            "filters": (message_filter(),),
-            "report_item_failures": True,
-            "on_failure_arn": None,
-            "max_retry_attempts": 2,
-            "max_record_age_s": 600,
-            "bisect_on_error": True,
-        }
-        clock = overrides.pop("clock", time.time)
-        settings.update(overrides)
-        return StreamPump(
-            endpoint=endpoint,
-            mapping=MappingSettings(**settings),
-            handler=handler,
-            checkpoints=Checkpoints(checkpoint_file, arn),
-            log=lambda _line: None,
-            retry_delay_s=0,
-            poll_interval_s=0.05,
-            clock=clock,
-        )
+        return mapping_pump(endpoint, arn, handler, checkpoint_file, **overrides)
 
     return build
 

@@ -22,12 +22,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pumps import mapping_pump
 
 from cruddur_messages import schema
 from local import cloud
 from local.function_code import FunctionConfig, extract
-from local.pump import Checkpoints, MappingSettings, StreamGoneError, StreamPump, latest_stream
-from local.stream_events import message_filter, stream_arn
+from local.pump import StreamGoneError, StreamPump, latest_stream
+from local.stream_events import stream_arn
 from local.worker import ExecutionEnvironment, FunctionError, InitError
 from tools import failure_records
 
@@ -261,29 +262,9 @@ def bucket(moto_endpoint: str) -> str:
 def _pump(
     endpoint: str, arn: str, handler: Any, checkpoint_file: Path, **overrides: Any
 ) -> StreamPump:
-    settings: dict[str, Any] = {
-        "uuid": "worker-test",
-        "function_arn": FUNCTION_ARN,
-        "stream_arn": arn,
-        "batch_size": 10,
-        "batching_window_s": 0,
-        "starting_position": "TRIM_HORIZON",
-        "filters": (message_filter(),),
-        "report_item_failures": True,
-        "on_failure_arn": None,
-        "max_retry_attempts": 1,
-        "max_record_age_s": 600,
-        "bisect_on_error": True,
-    }
-    settings.update(overrides)
-    return StreamPump(
-        endpoint=endpoint,
-        mapping=MappingSettings(**settings),
-        handler=handler,
-        checkpoints=Checkpoints(checkpoint_file, arn),
-        log=lambda _line: None,
-        retry_delay_s=0,
-        poll_interval_s=0.05,
+    """One retry: these tests count invocations."""
+    return mapping_pump(
+        endpoint, arn, handler, checkpoint_file, **{"max_retry_attempts": 1, **overrides}
     )
 
 
@@ -322,7 +303,7 @@ def test_a_timed_out_batch_is_retried_bisected_and_kept_in_s3(  # noqa: PLR0917 
     s3 = cloud.client("s3", moto_endpoint)
     (obj,) = s3.list_objects_v2(Bucket=bucket)["Contents"]
     shard_id = stats.failure_messages[0]["DDBStreamBatchInfo"]["shardId"]
-    expected = failure_records.object_key("worker-test", shard_id, datetime.now(UTC))
+    expected = failure_records.object_key(pump.mapping.uuid, shard_id, datetime.now(UTC))
     assert obj["Key"].rsplit("/", 1)[0] == expected.rsplit("/", 1)[0]
     assert re.fullmatch(
         r"\d{4}-\d{2}-\d{2}T\d{2}\.\d{2}\.\d{2}-[0-9a-f-]{36}", obj["Key"].rsplit("/", 1)[1]
