@@ -10,6 +10,8 @@ PYTEST := $(VENV)/bin/pytest
 STAGE ?= dev
 PORT ?= 8000
 BASE ?= HEAD
+# pytest-xdist workers for `make test`: one per core by default (tests/conftest.py schedules them).
+TEST_WORKERS ?= auto
 
 # node_modules/.bin first, so the CDK CLI and jsii (under the Python CDK) both run on Node 22.
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
@@ -39,8 +41,8 @@ synth: setup ## synthesize the stack of STAGE (default dev) into cdk.out/
 diff: setup ## what the working tree changes in each stage vs BASE (default HEAD); guards stateful resources
 	@$(PYTHON) -m review --base '$(BASE)'
 
-test: setup ## run the whole suite: unit, template, integration and end-to-end
-	$(PYTEST) tests
+test: setup ## run the whole suite on every core (TEST_WORKERS=0: in one process)
+	$(PYTEST) -n '$(TEST_WORKERS)' tests
 
 test-unit: setup ## unit tests only (no sockets)
 	$(PYTEST) tests/unit

@@ -14,6 +14,7 @@ from typing import Any
 
 import boto3
 import pytest
+from xdist.scheduler import LoadScopeScheduling
 
 from cruddur_messages import schema
 from local import cloud, server
@@ -53,3 +54,34 @@ def table_name(dynamodb_client: Any) -> Iterator[str]:
     dynamodb_client.get_waiter("table_exists").wait(TableName=name)
     yield name
     dynamodb_client.delete_table(TableName=name)
+
+
+@pytest.fixture(scope="session")
+def synthesized_stages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Every stage synthesized in this process, once per session (tests/stage_synth.py)."""
+    from stage_synth import synthesize_every_stage  # imports the CDK: only where a test needs it
+
+    return synthesize_every_stage(tmp_path_factory.mktemp("synth"))
+
+
+# `make test` runs the suite on every core (pytest-xdist). The tests of a folder that share one
+# costly session fixture go to one worker, whole, so that it is built once: e2e's deployment, and
+# the in-process synth of every stage that infra and make_diff both read. Every other test is
+# scheduled on its own, as `--dist load` does. (Not `--dist loadgroup`: under pytest 9.2 its
+# marks no longer reach the scheduler, pytest-dev/pytest-xdist#1386.)
+WORKER_GROUPS = {"e2e": "e2e", "infra": "synth", "make_diff": "synth"}
+
+
+class FolderScheduling(LoadScopeScheduling):  # type: ignore[misc]
+    def _split_scope(self, nodeid: str) -> str:
+        folder = nodeid.split("/")[1] if nodeid.count("/") >= 2 else ""
+        return WORKER_GROUPS.get(folder, nodeid)
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    if config.getvalue("dist") != "load":  # an explicit --dist other than load wins
+        return None
+    # In collection order, so the longest folder (e2e, collected first) starts first; xdist's
+    # default would start the folders with the most tests first.
+    config.option.loadscopereorder = False
+    return FolderScheduling(config, log)

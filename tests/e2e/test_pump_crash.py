@@ -33,7 +33,8 @@ from tools import failure_records
 pytestmark = pytest.mark.e2e
 
 CONVERSATIONS: Final = 6
-MESSAGES: Final = 300
+# Ten of the local stage's 10-record batches: the kill lands after the first, with nine to go.
+MESSAGES: Final = 100
 # Generous: two shared cores, and the pump imports the deployed package before its first batch.
 FIRST_BATCH_TIMEOUT_S: Final = 120.0
 CATCH_UP_TIMEOUT_S: Final = 300.0
@@ -165,7 +166,7 @@ def test_pump_process_killed_mid_stream_applies_every_message_exactly_once(
     state_dir: Path,
     pumps: list[PumpProcess],
 ) -> None:
-    """SIGKILLed after its first batch of a 300-message stream and started again, the pump
+    """SIGKILLed after its first batch of a 100-message stream and started again, the pump
     leaves every conversation as if it had never crashed: both participants' rows at the last
     message, one row each, and nothing in the failure bucket."""
     mapping = find_mapping(endpoint, deployment.function_name)

@@ -9,11 +9,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from stage_synth import ROOT, cdk_json_context
 
 from stacks.app import build_app
 from stacks.props import InvalidSettingsError
-
-from .conftest import ROOT, cdk_json_context
 
 
 def test_table_name_from_context_names_the_table(tmp_path: Path) -> None:

@@ -6,11 +6,10 @@ import json
 from typing import Any
 
 import pytest
+from stage_synth import Synthesized
 
 from cruddur_messages import schema
 from stacks.dashboard import MAPPING_EVENT_COUNTS
-
-from .conftest import Synthesized
 
 
 def _token(part: dict[str, Any]) -> str:

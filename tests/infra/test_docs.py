@@ -7,11 +7,10 @@ import re
 from pathlib import Path
 
 import pytest
+from stage_synth import ROOT, Synthesized
 
 from stacks.nag import acknowledgements
 from stacks.settings import render_settings_table
-
-from .conftest import ROOT, Synthesized
 
 DOCS = (ROOT / "docs" / "infrastructure.md", ROOT / "README.md")
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from aws_cdk.assertions import Match
+from stage_synth import Synthesized
 
 from cruddur_messages import schema
 from stacks.props import MAX_RECORD_AGE_LIMIT_SECONDS
-
-from .conftest import Synthesized
 
 
 def _mapping(stage: Synthesized) -> Any:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .conftest import Synthesized
+from stage_synth import Synthesized
 
 
 def _bucket(stage: Synthesized) -> tuple[str, dict[str, Any]]:

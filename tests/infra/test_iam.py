@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from stage_synth import Synthesized
+
 from cruddur_messages import schema
 from stacks.stream_processor import ENI_ACTIONS, FAILURE_BUCKET_ACTIONS
-
-from .conftest import Synthesized
 
 
 def _statements(stage: Synthesized) -> list[dict[str, Any]]:

@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from stage_synth import Synthesized
 
 from cruddur_messages import schema
-
-from .conftest import Synthesized
 
 GE = "GreaterThanOrEqualToThreshold"
 FUNCTION_ALARMS = {"IteratorAge", "Errors", "Throttles"}

@@ -6,8 +6,7 @@ import fnmatch
 from typing import Any
 
 from aws_cdk.assertions import Match
-
-from .conftest import Synthesized
+from stage_synth import Synthesized
 
 
 def _ref_id(value: dict[str, Any]) -> str:

@@ -6,10 +6,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from stage_synth import Synthesized, cdk_json_context
 
 from stacks.app import build_app
-
-from .conftest import Synthesized, cdk_json_context
 
 ALARM_SOURCE = {
     "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}},

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from stage_synth import ROOT
 
 from stacks.app import build_app
 from stacks.props import (
@@ -21,8 +22,6 @@ from stacks.props import (
     removal_policy,
 )
 from stacks.settings import DEV, PROD, STAGES, UNITS, UnknownStageError, stage_settings
-
-from .conftest import ROOT
 
 
 def test_stages_are_dev_prod_and_local() -> None:

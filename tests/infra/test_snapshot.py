@@ -8,11 +8,10 @@ lambda_src does not touch the snapshot. Update after an intended change with
 from __future__ import annotations
 
 import pytest
+from stage_synth import Synthesized
 from syrupy.assertion import SnapshotAssertion
 from syrupy.extensions.json import JSONSnapshotExtension
 from syrupy.matchers import path_type
-
-from .conftest import Synthesized
 
 VOLATILE = path_type(
     {r"^Resources\..*\.Properties\.Code\.S3Key$": (str,), r".*aws:asset:.*": (str,)},

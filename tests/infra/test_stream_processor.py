@@ -9,11 +9,10 @@ from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_lambda as lambda_
+from stage_synth import Synthesized
 
 from cruddur_messages import schema
 from stacks.stream_processor import ASSET_EXCLUDES, HANDLER, LAMBDA_SRC, RUNTIME
-
-from .conftest import Synthesized
 
 
 def _function(stage: Synthesized) -> Any:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from stage_synth import Synthesized
+
 from cruddur_messages import items, schema
 from cruddur_messages.models import MessageGroup, User
-
-from .conftest import Synthesized
 
 
 def _table(stage: Synthesized) -> dict[str, Any]:

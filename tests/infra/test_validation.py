@@ -10,11 +10,10 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_sqs as sqs
 from cfnlint.api import ManualArgs, lint_file
+from stage_synth import Synthesized, cdk_json_context
 
 from stacks.app import build_app
 from stacks.nag import acknowledgements
-
-from .conftest import Synthesized, cdk_json_context
 
 NAG_PACKS = {"AwsSolutions", "Serverless"}
 # W3005 (redundant DependsOn): aws-cdk-lib's Function adds DependsOn its role to every VPC

@@ -1,22 +1,20 @@
-"""Every stage of the working tree, synthesized once per session by the same process `make diff`
-runs; tests edit copies of these templates instead of checking out git worktrees."""
+"""Every stage of the working tree's templates, synthesized once per session (tests/conftest.py);
+tests edit copies of them instead of checking out git worktrees. test_make_diff_end_to_end runs
+the synth `make diff` runs."""
 
 from __future__ import annotations
 
 import copy
 from collections.abc import Callable
-from pathlib import Path
+from typing import Any
 
 import pytest
 from stage_templates import Templates
 
-from review import trees
-
 
 @pytest.fixture(scope="session")
-def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Templates:
-    outdir = tmp_path_factory.mktemp("review-synth")
-    return trees.synth_trees({"head": trees.ROOT}, Path(outdir))["head"]
+def synthesized(synthesized_stages: dict[str, Any]) -> Templates:
+    return {name: dict(stage.template_json) for name, stage in synthesized_stages.items()}
 
 
 @pytest.fixture
