@@ -20,8 +20,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from moto.server import ThreadedMotoServer
-
 from cruddur_messages.models import Message, MessageGroup
 from cruddur_messages.store import MessageStore
 from local import authz, cloud, deploy, server
@@ -67,9 +65,13 @@ def check_rows(store: MessageStore, group_uuid: str, last: Message) -> list[str]
     return problems
 
 
+class StepError(RuntimeError):
+    """A step failed and has said why; the message is the rest of the one error line."""
+
+
 def ddb(command: str, *args: str, endpoint: str, table: str, log: Log) -> None:
     """Run one of the ddb tools (bin/ddb/...) against the local cloud, as a user would, and log
-    its output; CalledProcessError (with its error line logged) if it fails."""
+    its output; StepError if it fails (its own error line is logged already)."""
     env = cloud.environment(endpoint)
     # Rich lays the tables out for this terminal, not for the pipe it writes to.
     env["COLUMNS"] = str(shutil.get_terminal_size().columns)
@@ -84,27 +86,37 @@ def ddb(command: str, *args: str, endpoint: str, table: str, log: Log) -> None:
     for line in (result.stdout + result.stderr).rstrip().splitlines():
         if not line.startswith("ddb: "):  # the endpoint and table, already said
             log(line)
-    result.check_returncode()
+    if result.returncode:
+        raise StepError(f"ddb {command} failed (exit {result.returncode})")
 
 
-def _start_endpoint(port: int, log: Log) -> ThreadedMotoServer | None:
-    """The endpoint on `port`, or None after one line saying why it cannot start (the port is
-    taken, the policy engine cannot run)."""
+def on_local_cloud(port: int, steps: Callable[[str], int], *, log: Log = print) -> int:
+    """Start the endpoint on `port`, return `steps(endpoint)`, and stop the endpoint whatever
+    happens, then log the audit summary. An endpoint that cannot start (the port is taken, the
+    policy engine cannot run) or a step that raises is one error line and exit 1."""
     try:
-        return server.start(port)
+        endpoint_server = server.start(port)
     except server.StartError as error:
         log(f"error: {error}")
-        return None
+        return 1
+    try:
+        return steps(cloud.endpoint_url(port))
+    except StepError as error:
+        log(f"error: {error}")
+        return 1
+    except Exception as error:  # any failed step: say which, exit non-zero
+        log(f"error: {type(error).__name__}: {error}")
+        return 1
+    finally:
+        endpoint_server.stop()
+        log(authz.audit_summary())
 
 
 def run_demo(port: int, *, log: Log = print, state_dir: Path | None = None) -> int:
     """The one-shot demo; 0 if every step worked, 1 otherwise (with a one-line reason)."""
     started = time.monotonic()
-    endpoint = cloud.endpoint_url(port)
-    endpoint_server = _start_endpoint(port, log)
-    if endpoint_server is None:
-        return 1
-    try:
+
+    def steps(endpoint: str) -> int:
         log(f"1/6 local cloud on {endpoint} (in memory)")
         log("2/6 cdk bootstrap + cdk deploy -c stage=local ...")
         deployment = deploy.deploy(endpoint, log=lambda line: log(f"    {line}"))
@@ -125,8 +137,7 @@ def run_demo(port: int, *, log: Log = print, state_dir: Path | None = None) -> i
                 pump.close()
         if stats.records_sent_to_failure or stats.records_dropped:
             failed = stats.records_sent_to_failure + stats.records_dropped
-            log(f"error: {failed} record(s) failed (see the pump's lines above)")
-            return 1
+            raise StepError(f"{failed} record(s) failed (see the pump's lines above)")
         problems = check_rows(store, group_uuid, last)
         for problem in problems:
             log(f"error: {problem}")
@@ -139,50 +150,40 @@ def run_demo(port: int, *, log: Log = print, state_dir: Path | None = None) -> i
         ddb("get-conversation", group_uuid, endpoint=endpoint, table=table, log=log)
         log(f"\ndemo finished in {time.monotonic() - started:.0f}s; the local cloud is stopped")
         return 0
-    except subprocess.CalledProcessError as error:  # the tool has said why
-        log(f"error: ddb {error.cmd[4]} failed (exit {error.returncode})")
-        return 1
-    except Exception as error:  # any failed step: say which, exit non-zero
-        log(f"error: {type(error).__name__}: {error}")
-        return 1
-    finally:
-        endpoint_server.stop()
-        log(authz.audit_summary())
+
+    return on_local_cloud(port, steps, log=log)
 
 
 def run_local(port: int, *, log: Log = print) -> int:
     """`make local`: endpoint + deploy, then the pump in the foreground until Ctrl-C."""
-    endpoint = cloud.endpoint_url(port)
-    endpoint_server = _start_endpoint(port, log)
-    if endpoint_server is None:
-        return 1
-    try:
-        log(f"local cloud on {endpoint}; state is in memory and ends with this process")
-        deployment = deploy.deploy(endpoint)
-        log(
-            f"table {deployment.table_name}; try: AWS_ENDPOINT_URL={endpoint} aws dynamodb scan ..."
-        )
-        pump = StreamPump.for_deployment(
-            endpoint, state_dir=cloud.state_dir(port), log=log, echo=lambda line: log(f"  | {line}")
-        )
-        log(
-            f"stream pump running {pump.mapping.function_arn} in a worker; its log lines follow "
-            "(also in its log group); Ctrl-C stops everything"
-        )
+
+    def steps(endpoint: str) -> int:
         try:
-            pump.run_forever()
-        finally:
-            pump.close()
+            log(f"local cloud on {endpoint}; state is in memory and ends with this process")
+            deployment = deploy.deploy(endpoint)
+            log(
+                f"table {deployment.table_name}; "
+                f"try: AWS_ENDPOINT_URL={endpoint} aws dynamodb scan ..."
+            )
+            pump = StreamPump.for_deployment(
+                endpoint,
+                state_dir=cloud.state_dir(port),
+                log=log,
+                echo=lambda line: log(f"  | {line}"),
+            )
+            log(
+                f"stream pump running {pump.mapping.function_arn} in a worker; its log lines "
+                "follow (also in its log group); Ctrl-C stops everything"
+            )
+            try:
+                pump.run_forever()
+            finally:
+                pump.close()
+        except KeyboardInterrupt:  # how `make local` is meant to end
+            log("stopped")
         return 0
-    except KeyboardInterrupt:
-        log("stopped")
-        return 0
-    except Exception as error:
-        log(f"error: {type(error).__name__}: {error}")
-        return 1
-    finally:
-        endpoint_server.stop()
-        log(authz.audit_summary())
+
+    return on_local_cloud(port, steps, log=log)
 
 
 def main(argv: list[str] | None = None) -> int:

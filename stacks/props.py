@@ -10,7 +10,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from types import MappingProxyType
-from typing import Final
+from typing import Annotated, Final, get_origin, get_type_hints
 
 import aws_cdk as cdk
 from aws_cdk import aws_lambda as lambda_
@@ -73,14 +73,27 @@ def removal_policy(*, retain: bool) -> cdk.RemovalPolicy:
     return cdk.RemovalPolicy.RETAIN if retain else cdk.RemovalPolicy.DESTROY
 
 
-def check_range(
-    errors: list[str], owner: str, field: str, value: object, bounds: tuple[int, int]
-) -> None:
-    low, high = bounds
+@dataclass(frozen=True)
+class Range:
+    """An integer field's inclusive bounds, declared with it: `Annotated[int, Range(1, 10)]`."""
+
+    low: int
+    high: int
+
+
+# Provisioned read or write capacity units of the table or its GSI.
+Capacity = Annotated[int, Range(1, _MAX_PROVISIONED_CAPACITY)]
+# An alarm threshold counted in events.
+Count = Annotated[int, Range(1, 10**9)]
+
+
+def check_range(errors: list[str], owner: str, field: str, value: object, bounds: Range) -> None:
     if isinstance(value, bool) or not isinstance(value, int):
         errors.append(f"{owner}.{field} must be an integer, got {value!r}")
-    elif not low <= value <= high:
-        errors.append(f"{owner}.{field} must be between {low} and {high}, got {value}")
+    elif not bounds.low <= value <= bounds.high:
+        errors.append(
+            f"{owner}.{field} must be between {bounds.low} and {bounds.high}, got {value}"
+        )
 
 
 def check_table_name(errors: list[str], field: str, value: object) -> None:
@@ -100,8 +113,26 @@ def check_emails(errors: list[str], field: str, value: object) -> None:
             errors.append(f"{field} has an invalid e-mail address: {address!r}")
 
 
+_DeclaredRules = tuple[tuple[str, Range | None], ...]
+_DECLARED: dict[type, _DeclaredRules] = {}
+
+
+def _declared_rules(props_type: type) -> _DeclaredRules:
+    """(field, its Range) for every ranged integer field, (field, None) for every bool one."""
+    if props_type not in _DECLARED:
+        rules: list[tuple[str, Range | None]] = []
+        for name, hint in get_type_hints(props_type, include_extras=True).items():
+            if hint is bool:
+                rules.append((name, None))
+            elif get_origin(hint) is Annotated:
+                rules.extend((name, meta) for meta in hint.__metadata__ if isinstance(meta, Range))
+        _DECLARED[props_type] = tuple(rules)
+    return _DECLARED[props_type]
+
+
 class _Validated:
-    """Validates on construction; subclasses list their rules in `errors()`."""
+    """Validates on construction: each field annotated with a `Range` must be an integer inside
+    it, each `bool` field a bool; a subclass's `rules()` add what is not declared that way."""
 
     def __post_init__(self) -> None:
         errors = self.errors()
@@ -109,45 +140,51 @@ class _Validated:
             raise InvalidSettingsError("; ".join(errors))
 
     def errors(self, owner: str | None = None) -> list[str]:
-        raise NotImplementedError
+        """Every broken rule, each naming `owner.field` (owner: the class name by default)."""
+        owner = owner or type(self).__name__
+        errors: list[str] = []
+        for name, bounds in _declared_rules(type(self)):
+            value = getattr(self, name)
+            if bounds is not None:
+                check_range(errors, owner, name, value, bounds)
+            elif not isinstance(value, bool):
+                errors.append(f"{owner}.{name} must be a bool, got {value!r}")
+        errors.extend(self.rules(owner))
+        return errors
 
-    def _owner(self, owner: str | None) -> str:
-        return owner or type(self).__name__
-
-    def _flags(self, errors: list[str], owner: str, *names: str) -> None:
-        for name in names:
-            if not isinstance(getattr(self, name), bool):
-                errors.append(f"{owner}.{name} must be a bool, got {getattr(self, name)!r}")
+    def rules(self, owner: str) -> list[str]:
+        """The errors of the rules beyond ranges and bools; none by default."""
+        return []
 
 
 @dataclass(frozen=True, kw_only=True)
 class AutoScaling(_Validated):
     """Target-tracking bounds, applied to the table's and the GSI's read and write capacity."""
 
-    min_read_capacity: int
-    max_read_capacity: int
-    min_write_capacity: int
-    max_write_capacity: int
-    target_utilization_percent: int
+    min_read_capacity: Capacity
+    max_read_capacity: Capacity
+    min_write_capacity: Capacity
+    max_write_capacity: Capacity
+    target_utilization_percent: Annotated[
+        int, Range(_MIN_TARGET_UTILIZATION, _MAX_TARGET_UTILIZATION)
+    ]
 
-    def errors(self, owner: str | None = None) -> list[str]:
-        owner = self._owner(owner)
+    def rules(self, owner: str) -> list[str]:
         errors: list[str] = []
         for kind in ("read", "write"):
-            low_field, high_field = f"min_{kind}_capacity", f"max_{kind}_capacity"
-            low, high = getattr(self, low_field), getattr(self, high_field)
-            check_range(errors, owner, low_field, low, (1, _MAX_PROVISIONED_CAPACITY))
-            check_range(errors, owner, high_field, high, (1, _MAX_PROVISIONED_CAPACITY))
+            low, high = self.bounds(kind)
             if isinstance(low, int) and isinstance(high, int) and low > high:
-                errors.append(f"{owner}.{low_field} ({low}) must not exceed {high_field} ({high})")
-        check_range(
-            errors,
-            owner,
-            "target_utilization_percent",
-            self.target_utilization_percent,
-            (_MIN_TARGET_UTILIZATION, _MAX_TARGET_UTILIZATION),
-        )
+                errors.append(
+                    f"{owner}.min_{kind}_capacity ({low}) must not exceed "
+                    f"max_{kind}_capacity ({high})"
+                )
         return errors
+
+    def bounds(self, kind: str) -> tuple[int, int]:
+        """The min and max capacity of `kind` ("read" or "write")."""
+        low: int = getattr(self, f"min_{kind}_capacity")
+        high: int = getattr(self, f"max_{kind}_capacity")
+        return low, high
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -155,33 +192,29 @@ class TableProps(_Validated):
     """The messages table: name, provisioned throughput, scaling and protection."""
 
     table_name: str
-    read_capacity: int
-    write_capacity: int
-    gsi_read_capacity: int
-    gsi_write_capacity: int
+    read_capacity: Capacity
+    write_capacity: Capacity
+    gsi_read_capacity: Capacity
+    gsi_write_capacity: Capacity
     autoscaling: AutoScaling | None = None
     point_in_time_recovery: bool
     deletion_protection: bool
 
-    def errors(self, owner: str | None = None) -> list[str]:
-        owner = self._owner(owner)
+    def rules(self, owner: str) -> list[str]:
         errors: list[str] = []
         check_table_name(errors, f"{owner}.table_name", self.table_name)
-        for field in ("read_capacity", "write_capacity", "gsi_read_capacity", "gsi_write_capacity"):
-            check_range(errors, owner, field, getattr(self, field), (1, _MAX_PROVISIONED_CAPACITY))
-        self._flags(errors, owner, "point_in_time_recovery", "deletion_protection")
         if self.autoscaling is not None:
-            errors.extend(self._autoscaling_errors(owner, self.autoscaling))
+            errors.extend(self.autoscaling.errors(f"{owner}.autoscaling"))
+            errors.extend(self._outside_autoscaling(owner, self.autoscaling))
         return errors
 
-    def _autoscaling_errors(self, owner: str, scaling: AutoScaling) -> list[str]:
-        errors = scaling.errors(f"{owner}.autoscaling")
+    def _outside_autoscaling(self, owner: str, scaling: AutoScaling) -> list[str]:
         # The provisioned values are the starting point; they must sit inside the bounds.
+        errors: list[str] = []
         for field in ("read_capacity", "gsi_read_capacity", "write_capacity", "gsi_write_capacity"):
             kind = "read" if "read" in field else "write"
             value = getattr(self, field)
-            low = getattr(scaling, f"min_{kind}_capacity")
-            high = getattr(scaling, f"max_{kind}_capacity")
+            low, high = scaling.bounds(kind)
             if isinstance(value, int) and not low <= value <= high:
                 errors.append(
                     f"{owner}.{field} ({value}) must lie within autoscaling "
@@ -194,92 +227,58 @@ class TableProps(_Validated):
 class NetworkProps(_Validated):
     """The processor's VPC: how many isolated subnets (one per availability zone)."""
 
-    availability_zones: int
-
-    def errors(self, owner: str | None = None) -> list[str]:
-        errors: list[str] = []
-        # Lambda asks for subnets in at least two AZs for a highly available VPC function.
-        check_range(
-            errors, self._owner(owner), "availability_zones", self.availability_zones, (2, 6)
-        )
-        return errors
+    # Lambda asks for subnets in at least two AZs for a highly available VPC function.
+    availability_zones: Annotated[int, Range(2, 6)]
 
 
 @dataclass(frozen=True, kw_only=True)
 class EventSourceProps(_Validated):
     """The event source mapping from the table's stream: batching, retries, record age."""
 
-    batch_size: int
-    max_batching_window_seconds: int
+    batch_size: Annotated[int, Range(1, _MAX_STREAM_BATCH_SIZE)]
+    max_batching_window_seconds: Annotated[int, Range(0, _MAX_BATCHING_WINDOW_SECONDS)]
     starting_position: lambda_.StartingPosition
-    retry_attempts: int
-    max_record_age_seconds: int
+    # Bounded on purpose: -1 (infinite) would let one poison record block its shard.
+    retry_attempts: Annotated[int, Range(0, _MAX_RETRY_ATTEMPTS)]
+    max_record_age_seconds: Annotated[
+        int, Range(_MIN_RECORD_AGE_SECONDS, MAX_RECORD_AGE_LIMIT_SECONDS)
+    ]
 
-    def errors(self, owner: str | None = None) -> list[str]:
-        owner = self._owner(owner)
-        errors: list[str] = []
-        check_range(errors, owner, "batch_size", self.batch_size, (1, _MAX_STREAM_BATCH_SIZE))
-        check_range(
-            errors,
-            owner,
-            "max_batching_window_seconds",
-            self.max_batching_window_seconds,
-            (0, _MAX_BATCHING_WINDOW_SECONDS),
-        )
-        if self.starting_position not in (
+    def rules(self, owner: str) -> list[str]:
+        if self.starting_position in (
             lambda_.StartingPosition.LATEST,
             lambda_.StartingPosition.TRIM_HORIZON,
         ):
-            errors.append(
-                f"{owner}.starting_position must be LATEST or TRIM_HORIZON for a DynamoDB "
-                f"stream, got {self.starting_position!r}"
-            )
-        # Bounded on purpose: -1 (infinite) would let one poison record block its shard.
-        check_range(errors, owner, "retry_attempts", self.retry_attempts, (0, _MAX_RETRY_ATTEMPTS))
-        check_range(
-            errors,
-            owner,
-            "max_record_age_seconds",
-            self.max_record_age_seconds,
-            (_MIN_RECORD_AGE_SECONDS, MAX_RECORD_AGE_LIMIT_SECONDS),
-        )
-        return errors
+            return []
+        return [
+            f"{owner}.starting_position must be LATEST or TRIM_HORIZON for a DynamoDB "
+            f"stream, got {self.starting_position!r}"
+        ]
 
 
 @dataclass(frozen=True, kw_only=True)
 class FunctionProps(_Validated):
     """The stream processor function: size, time limit and how long its logs are kept."""
 
-    memory_mb: int
-    timeout_seconds: int
+    memory_mb: Annotated[int, Range(_MIN_MEMORY_MB, _MAX_MEMORY_MB)]
+    timeout_seconds: Annotated[int, Range(1, _MAX_TIMEOUT_SECONDS)]
     log_retention_days: int
 
-    def errors(self, owner: str | None = None) -> list[str]:
-        owner = self._owner(owner)
-        errors: list[str] = []
-        check_range(errors, owner, "memory_mb", self.memory_mb, (_MIN_MEMORY_MB, _MAX_MEMORY_MB))
-        check_range(
-            errors, owner, "timeout_seconds", self.timeout_seconds, (1, _MAX_TIMEOUT_SECONDS)
-        )
-        if self.log_retention_days not in LOG_RETENTION_DAYS:
-            allowed = ", ".join(str(days) for days in LOG_RETENTION_DAYS)
-            errors.append(
-                f"{owner}.log_retention_days must be a CloudWatch Logs retention ({allowed}), "
-                f"got {self.log_retention_days!r}"
-            )
-        return errors
+    def rules(self, owner: str) -> list[str]:
+        if self.log_retention_days in LOG_RETENTION_DAYS:
+            return []
+        allowed = ", ".join(str(days) for days in LOG_RETENTION_DAYS)
+        return [
+            f"{owner}.log_retention_days must be a CloudWatch Logs retention ({allowed}), "
+            f"got {self.log_retention_days!r}"
+        ]
 
 
 @dataclass(frozen=True, kw_only=True)
 class FailureBucketProps(_Validated):
     """Where the mapping keeps what the processor gave up on, and for how long."""
 
-    expiration_days: int
-
-    def errors(self, owner: str | None = None) -> list[str]:
-        errors: list[str] = []
-        check_range(errors, self._owner(owner), "expiration_days", self.expiration_days, (1, 3650))
-        return errors
+    expiration_days: Annotated[int, Range(1, 3650)]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -287,48 +286,31 @@ class AlarmProps(_Validated):
     """Alarm thresholds and periods, and who is told (e-mail subscriptions of the alarm topic)."""
 
     period_seconds: int
-    iterator_age_seconds: int
+    iterator_age_seconds: Count
     iterator_age_datapoints: int
-    iterator_age_evaluation_periods: int
-    function_errors: int
-    function_throttles: int
-    failure_destination_events: int
-    dropped_events: int
-    table_throttle_events: int
-    table_system_errors: int
-    consumed_capacity_percent: int
-    consumed_capacity_evaluation_periods: int
+    iterator_age_evaluation_periods: Annotated[int, Range(1, 100)]
+    function_errors: Count
+    function_throttles: Count
+    failure_destination_events: Count
+    dropped_events: Count
+    table_throttle_events: Count
+    table_system_errors: Count
+    consumed_capacity_percent: Annotated[int, Range(1, 100)]
+    consumed_capacity_evaluation_periods: Annotated[int, Range(1, 100)]
     emails: tuple[str, ...] = ()
 
-    def errors(self, owner: str | None = None) -> list[str]:
-        owner = self._owner(owner)
+    def rules(self, owner: str) -> list[str]:
         errors: list[str] = []
         if self.period_seconds not in _ALARM_PERIODS_SECONDS:
             errors.append(
                 f"{owner}.period_seconds must be 10, 30 or a multiple of 60 up to 86400 "
                 f"(CloudWatch alarm periods), got {self.period_seconds!r}"
             )
-        counts = (
-            "function_errors",
-            "function_throttles",
-            "failure_destination_events",
-            "dropped_events",
-            "table_throttle_events",
-            "table_system_errors",
-        )
-        for field in ("iterator_age_seconds", *counts):
-            check_range(errors, owner, field, getattr(self, field), (1, 10**9))
-        for field in ("iterator_age_evaluation_periods", "consumed_capacity_evaluation_periods"):
-            check_range(errors, owner, field, getattr(self, field), (1, 100))
+        # M out of N: no more datapoints must breach than there are periods evaluated.
+        periods = self.iterator_age_evaluation_periods
+        most = max(1, periods) if isinstance(periods, int) else 1
         check_range(
-            errors,
-            owner,
-            "iterator_age_datapoints",
-            self.iterator_age_datapoints,
-            (1, max(1, int(self.iterator_age_evaluation_periods))),
-        )
-        check_range(
-            errors, owner, "consumed_capacity_percent", self.consumed_capacity_percent, (1, 100)
+            errors, owner, "iterator_age_datapoints", self.iterator_age_datapoints, Range(1, most)
         )
         check_emails(errors, f"{owner}.emails", self.emails)
         return errors

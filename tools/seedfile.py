@@ -32,6 +32,8 @@ SEED_NAMESPACE: Final = uuid.UUID("28d22f88-e9c4-4ac1-8d3b-7ada8083d1f6")
 
 @dataclass(frozen=True, kw_only=True)
 class SeedMessage:
+    """One `handle: text` line, with the id and time it is written with (derived, stable)."""
+
     line: int
     message_uuid: str
     created_at: str
@@ -42,6 +44,8 @@ class SeedMessage:
 
 @dataclass(frozen=True, kw_only=True)
 class SeedConversation:
+    """The whole file, validated: one conversation between two users, in the order said."""
+
     path: Path
     start: datetime
     group_uuid: str

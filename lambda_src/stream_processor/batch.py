@@ -24,29 +24,31 @@ from stream_processor import logic
 from stream_processor.budget import Budget
 from stream_processor.logic import ConversationUpdate, GroupRows, RowKey
 
-# A participant's rows of two conversations share the GRP# partition, keyed by time: when both
-# conversations' last messages have the same microsecond, the later put takes the next free one.
-MAX_KEY_ATTEMPTS: Final = 3
 # A new conversation's rows reach the GSI a moment after the transaction that wrote them ("within
 # a fraction of a second" normally). One wait per invocation spares those conversations a retry.
 INDEX_WAIT_S: Final = 1.0
-OUT_OF_TIME: Final = "OutOfTime"
-INDEX_LAG: Final = "IndexNotCaughtUp"
-
-
-class OutOfTimeError(Exception):
-    """The next call's worst case would end past the invocation's margin."""
 
 
 @dataclass(frozen=True)
 class ConversationFailure:
+    """A conversation reported by its earliest sequence number, for Lambda to retry. `error` is
+    an AWS error code, an exception's name, OUT_OF_TIME or INDEX_LAG: never message text."""
+
     group_uuid: str
     sequence_number: str
     error: str
 
 
+# The processor's own failure names: its time ran out (OutOfTimeError), or the rows still lag.
+OUT_OF_TIME: Final = "OutOfTime"
+INDEX_LAG: Final = "IndexNotCaughtUp"
+
+
 @dataclass(frozen=True)
 class SkippedConversation:
+    """A conversation whose rows contradict its message: logged, never retried (a retry cannot
+    fix data)."""
+
     group_uuid: str
     sequence_number: str
     reason: str
@@ -103,6 +105,10 @@ class _Outcome:
     detail: str = ""
 
 
+class OutOfTimeError(Exception):
+    """The next call's worst case would end past the invocation's margin."""
+
+
 class _Guarded:
     """The port, refusing any call whose worst case would end past the budget's margin."""
 
@@ -129,6 +135,11 @@ class _Guarded:
 
 def _next_microsecond(sk: str) -> str:
     return timestamps.format_timestamp(timestamps.parse_timestamp(sk) + timedelta(microseconds=1))
+
+
+# A participant's rows of two conversations share the GRP# partition, keyed by time: when both
+# conversations' last messages have the same microsecond, the later put takes the next free one.
+MAX_KEY_ATTEMPTS: Final = 3
 
 
 def _put_with_free_key(rows: _Guarded, group: MessageGroup) -> None:

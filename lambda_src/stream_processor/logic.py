@@ -64,6 +64,8 @@ class ConversationUpdate:
 
 @dataclass(frozen=True)
 class RowKey:
+    """A GRP# row's primary key (its owner's partition and its time): what a delete needs."""
+
     pk: str
     sk: str
 

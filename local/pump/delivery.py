@@ -21,6 +21,8 @@ Log = Callable[[str], None]
 
 @dataclass
 class PumpStats:
+    """What the pump did since it started: `run_until_idle` returns it and the CLI prints it."""
+
     invocations: int = 0
     records_done: int = 0
     records_filtered_out: int = 0
@@ -28,6 +30,7 @@ class PumpStats:
     records_sent_to_failure: int = 0
     # Lambda's DroppedEventCount: given up on and not delivered to a destination.
     records_dropped: int = 0
+    # Each failure record as an SQS or SNS destination would get it (failures.pointer).
     failure_messages: list[dict[str, Any]] = field(default_factory=list)
 
 

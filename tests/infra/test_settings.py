@@ -9,6 +9,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from stage_synth import ROOT
@@ -112,6 +113,56 @@ def test_every_error_is_reported_at_once() -> None:
     message = str(raised.value)
     for field in ("batch_size", "max_batching_window_seconds"):
         assert re.search(rf"EventSourceProps\.{field}\b", message), field
+
+
+# Every integer bound the props enforce: the service limits and the team's own caps.
+_BOUNDS = [
+    ("table", "read_capacity", 1, 40_000),
+    ("table", "gsi_write_capacity", 1, 40_000),
+    ("table.autoscaling", "target_utilization_percent", 20, 90),
+    ("network", "availability_zones", 2, 6),
+    ("event_source", "batch_size", 1, 10_000),
+    ("event_source", "max_batching_window_seconds", 0, 300),
+    ("event_source", "retry_attempts", 0, 10_000),
+    ("event_source", "max_record_age_seconds", 60, 43_200),
+    ("function", "memory_mb", 128, 10_240),
+    ("function", "timeout_seconds", 1, 900),
+    ("failure_bucket", "expiration_days", 1, 3650),
+    ("alarms", "iterator_age_seconds", 1, 10**9),
+    ("alarms", "table_system_errors", 1, 10**9),
+    ("alarms", "consumed_capacity_evaluation_periods", 1, 100),
+    ("alarms", "iterator_age_datapoints", 1, 5),
+    ("alarms", "consumed_capacity_percent", 1, 100),
+]
+
+
+@pytest.mark.parametrize(("unit", "field", "low", "high"), _BOUNDS)
+def test_integer_fields_are_bounded(unit: str, field: str, low: int, high: int) -> None:
+    """Both ends of a field's range are accepted; one past either end, or a non-integer, is
+    rejected with a message naming the field and the range."""
+    props: Any = PROD
+    for part in unit.split("."):
+        props = getattr(props, part)
+    # Bounds checked alone: no autoscaling to hold the provisioned values in.
+    if unit == "table":
+        props = dataclasses.replace(props, autoscaling=None)
+    owner = type(props).__name__
+    for value in (low, high):
+        assert getattr(dataclasses.replace(props, **{field: value}), field) == value
+    for value in (low - 1, high + 1):
+        message = f"{owner}.{field} must be between {low} and {high}, got {value}"
+        with pytest.raises(InvalidSettingsError, match=re.escape(message)):
+            dataclasses.replace(props, **{field: value})
+    with pytest.raises(InvalidSettingsError, match=rf"{owner}\.{field} must be an integer"):
+        dataclasses.replace(props, **{field: True})
+
+
+def test_flags_must_be_bools() -> None:
+    """A protection flag given as anything but a bool names the field."""
+    with pytest.raises(
+        InvalidSettingsError, match=r"TableProps\.deletion_protection must be a bool"
+    ):
+        dataclasses.replace(DEV.table, deletion_protection="yes")  # type: ignore[arg-type]
 
 
 def test_allowed_retentions_match_cloudwatch() -> None:

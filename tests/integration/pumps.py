@@ -9,12 +9,15 @@ from typing import Any
 from local.pump import Checkpoints, MappingSettings, StreamPump
 from local.stream_events import message_filter
 
+_PUMP_OPTIONS = ("clock", "clients", "log", "follow_stream")
+
 
 def mapping_pump(
     endpoint: str, arn: str, handler: Any, checkpoint_file: Path, **overrides: Any
 ) -> StreamPump:
     """A pump of a mapping with the local stage's settings (any of them overridden) on `arn`,
-    quiet, retrying at once: the pump tests' one way to build one."""
+    quiet, retrying at once: the pump tests' one way to build one. Overrides named like one of
+    StreamPump's options (`clock`, `clients`, `log`, `follow_stream`) go to the pump."""
     settings: dict[str, Any] = {
         "uuid": "integration-test",
         "function_arn": "arn:aws:lambda:us-east-1:000000000000:function:test-function",
@@ -29,15 +32,15 @@ def mapping_pump(
         "max_record_age_s": 600,
         "bisect_on_error": True,
     }
-    clock = overrides.pop("clock", time.time)
+    options: dict[str, Any] = {"log": lambda _line: None, "clock": time.time}
+    options.update({name: overrides.pop(name) for name in _PUMP_OPTIONS if name in overrides})
     settings.update(overrides)
     return StreamPump(
         endpoint=endpoint,
         mapping=MappingSettings(**settings),
         handler=handler,
         checkpoints=Checkpoints(checkpoint_file, arn),
-        log=lambda _line: None,
         retry_delay_s=0,
         poll_interval_s=0.05,
-        clock=clock,
+        **options,
     )

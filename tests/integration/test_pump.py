@@ -92,9 +92,11 @@ def make_pump(endpoint: str, arn: str, tmp_path: Path) -> PumpFactory:
     return build
 
 
-def _write_on_first_drain(pump: StreamPump, write: Callable[[], None]) -> None:
-    """Calls `write` once, right after the pump's first GetRecords that finds the shard drained:
-    a record that arrives while the pump holds a partial batch."""
+def _writing_on_first_drain(endpoint: str, write: Callable[[], None]) -> Callable[[str], Any]:
+    """The pump's clients (its `clients` option), whose Streams client calls `write` once, right
+    after the first GetRecords that finds the shard drained: a record that arrives while the pump
+    holds a partial batch. botocore's event hooks are the one way to act at that exact point."""
+    streams = cloud.client("dynamodbstreams", endpoint)
     fired = False
 
     def after_get_records(parsed: dict[str, Any], **_kwargs: Any) -> None:
@@ -103,21 +105,22 @@ def _write_on_first_drain(pump: StreamPump, write: Callable[[], None]) -> None:
             fired = True
             write()
 
-    # The test reaches into the pump's own Streams client: botocore's event hooks are the only
-    # way to act at an exact point of its reading.
-    pump._streams.meta.events.register("after-call.dynamodb-streams.GetRecords", after_get_records)
+    streams.meta.events.register("after-call.dynamodb-streams.GetRecords", after_get_records)
+    return lambda service: (
+        streams if service == "dynamodbstreams" else cloud.client(service, endpoint)
+    )
 
 
 def test_records_arriving_within_the_batching_window_share_one_batch(
-    make_pump: PumpFactory, write: Callable[[str], None]
+    make_pump: PumpFactory, endpoint: str, write: Callable[[str], None]
 ) -> None:
     """With a batching window, a record written after the shard was drained but within the
     window joins the waiting batch: one invocation with both (delivered as soon as the batch is
     full, not at the window's end)."""
     handler = RecordingHandler()
-    pump = make_pump(handler, batching_window_s=30, batch_size=2)
+    clients = _writing_on_first_drain(endpoint, lambda: write("second"))
+    pump = make_pump(handler, batching_window_s=30, batch_size=2, clients=clients)
     write("first")
-    _write_on_first_drain(pump, lambda: write("second"))
 
     pump.run_once()
 
@@ -125,14 +128,17 @@ def test_records_arriving_within_the_batching_window_share_one_batch(
 
 
 def test_a_zero_batching_window_delivers_what_is_there(
-    make_pump: PumpFactory, write: Callable[[str], None]
+    make_pump: PumpFactory, endpoint: str, write: Callable[[str], None]
 ) -> None:
     """Without a window the pump delivers as soon as the shard is drained: a record that
     arrives after that goes in the next batch."""
     handler = RecordingHandler()
-    pump = make_pump(handler, batching_window_s=0)
+    pump = make_pump(
+        handler,
+        batching_window_s=0,
+        clients=_writing_on_first_drain(endpoint, lambda: write("second")),
+    )
     write("first")
-    _write_on_first_drain(pump, lambda: write("second"))
 
     pump.run_until_idle()
 

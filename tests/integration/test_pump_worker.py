@@ -391,9 +391,14 @@ def test_the_pump_survives_its_table_being_dropped_and_follows_the_new_one(
             },
         )
 
-    pump = _pump(moto_endpoint, latest_stream(moto_endpoint, name), handler, tmp_path / "cp.json")
-    pump._follow_stream = lambda: latest_stream(moto_endpoint, name)
-    pump._log = said.append
+    pump = _pump(
+        moto_endpoint,
+        latest_stream(moto_endpoint, name),
+        handler,
+        tmp_path / "cp.json",
+        follow_stream=lambda: latest_stream(moto_endpoint, name),
+        log=said.append,
+    )
     put("before")
     pump.run_until_idle()
     dynamodb_client.delete_table(TableName=name)

@@ -1,0 +1,78 @@
+"""`make demo` and `make local` share one owner of the endpoint's lifetime (demo.on_local_cloud):
+the endpoint stops whatever the steps do, a failure is one line, and the audit summary is last.
+
+The endpoint is replaced by a stand-in that records `stop()`: what is under test is the lifetime
+and the error lines, not the server (tests/e2e runs the real one)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from local import authz, cloud, demo, server
+
+
+class _Endpoint:
+    stopped = False
+
+    def stop(self) -> None:
+        self.stopped = True
+
+
+@pytest.fixture
+def endpoint(monkeypatch: pytest.MonkeyPatch) -> _Endpoint:
+    started = _Endpoint()
+    monkeypatch.setattr(server, "start", lambda port: started)
+    return started
+
+
+def recorder(seen: list[str]) -> Callable[[str], int]:
+    def steps(url: str) -> int:
+        seen.append(url)
+        return 0
+
+    return steps
+
+
+def run(steps: Callable[[str], int]) -> tuple[int, list[str]]:
+    lines: list[str] = []
+    code = demo.on_local_cloud(8123, steps, log=lines.append)
+    return code, lines
+
+
+def test_steps_get_the_endpoint_and_their_exit_code_is_returned(endpoint: _Endpoint) -> None:
+    seen: list[str] = []
+    code, lines = run(recorder(seen))
+    assert (code, seen) == (0, [cloud.endpoint_url(8123)])
+    assert endpoint.stopped
+    assert lines == [authz.audit_summary()]
+
+
+def test_a_failing_step_is_one_line_and_the_endpoint_still_stops(endpoint: _Endpoint) -> None:
+    def steps(url: str) -> int:
+        raise RuntimeError("the deploy broke")
+
+    code, lines = run(steps)
+    assert code == 1
+    assert endpoint.stopped
+    assert lines == ["error: RuntimeError: the deploy broke", authz.audit_summary()]
+
+
+def test_a_step_error_is_its_own_message(endpoint: _Endpoint) -> None:
+    def steps(url: str) -> int:
+        raise demo.StepError("ddb seed failed (exit 1)")
+
+    assert run(steps) == (1, ["error: ddb seed failed (exit 1)", authz.audit_summary()])
+    assert endpoint.stopped
+
+
+def test_an_endpoint_that_cannot_start_runs_no_step(monkeypatch: pytest.MonkeyPatch) -> None:
+    def taken(port: int) -> None:
+        raise server.PortInUseError(port)
+
+    monkeypatch.setattr(server, "start", taken)
+    ran: list[str] = []
+    code, lines = run(recorder(ran))
+    assert (code, ran) == (1, [])
+    assert len(lines) == 1 and lines[0].startswith("error: port 8123 is already in use")
