@@ -112,9 +112,9 @@ def _synth(part: Mapping[str, Any]) -> list[str]:
 
 def _tests(part: Mapping[str, Any]) -> list[str]:
     rows = [(name, v["tests"], v["seconds"]) for name, v in part["parts"].items()]
-    lines = ["Times from pytest's own JUnit report of one run of the suite.", ""]
-    lines += _table(["part", "tests", "seconds"], rows)
-    return [*lines, f"Whole suite, wall clock (pytest process): {part['wall_s']} s.", ""]
+    lines = ["Times from pytest's own JUnit report of one run of `make test`.", ""]
+    lines += _table(["part", "tests", "test seconds (summed over workers)"], rows)
+    return [*lines, f"`make test`, wall clock on every core: {part['wall_s']} s.", ""]
 
 
 def _cold_start(part: Mapping[str, Any]) -> list[str]:

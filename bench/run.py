@@ -43,7 +43,7 @@ PARTS: Final = (
 # What each part needs of the remaining time to be worth starting (from earlier runs here).
 _MIN_BUDGET_S: Final = {
     "synth": 60,
-    "tests": 180,
+    "tests": 100,
     "cold_start": 20,
     "stream_processor": 30,
     "processor_throughput": 40,
