@@ -20,7 +20,8 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
-from stacks.settings import STAGES
+from bench import synth_breakdown
+from stacks.settings import DEFAULT_STAGE, STAGES
 
 PROJECT_ROOT: Final = Path(__file__).resolve().parent.parent
 BASELINE_APP: Final = PROJECT_ROOT / "bench" / "baseline" / "app.py"
@@ -93,7 +94,8 @@ def _timed(command: Sequence[str], *, env: Mapping[str, str]) -> float:
 
 def measure_synth(runs: int, *, scratch: Path) -> dict[str, Any]:
     """Whole-process `cdk synth` of every stage and of the bare one-table app, interleaved run by
-    run so that load on the machine falls on both sides alike."""
+    run so that load on the machine falls on both sides alike; then where dev's time goes, phase
+    by phase (bench.synth_breakdown)."""
     env = toolchain_env()
     cli = cdk_cli()
     commands: dict[str, list[str]] = {
@@ -112,6 +114,9 @@ def measure_synth(runs: int, *, scratch: Path) -> dict[str, Any]:
         summary = summarize(values)
         summary["ratio_to_baseline"] = round(statistics.median(values) / baseline, 2)
         result[target] = summary
+    result["breakdown"] = synth_breakdown.measure_breakdown(
+        runs, stage=DEFAULT_STAGE, scratch=scratch, env=env
+    )
     return result
 
 

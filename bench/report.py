@@ -105,9 +105,22 @@ def _synth(part: Mapping[str, Any]) -> list[str]:
     rows = [
         (target, v["runs"], v["median_s"], f"{v['min_s']}-{v['max_s']}", v["ratio_to_baseline"])
         for target, v in part.items()
-        if isinstance(v, Mapping)
+        if isinstance(v, Mapping) and "runs" in v
     ]
-    return lines + _table(["target", "runs", "median s", "spread s", "x baseline"], rows)
+    lines += _table(["target", "runs", "median s", "spread s", "x baseline"], rows)
+    breakdown = part.get("breakdown")
+    if not breakdown:
+        return lines
+    targets = list(next(iter(breakdown.values())))
+    lines += [
+        "Where the time goes (`python -m bench.synth_breakdown`): the app's own process, phase by "
+        "phase, timed inside fresh interpreters (median of as many runs, interleaved); the CLI "
+        "around it is the same for all. The stage built without registering cdk-nag's packs shows "
+        "what running them costs within synth; `build:` rows are the units of the stack.",
+        "",
+    ]
+    breakdown_rows = [(name, *(values[t] for t in targets)) for name, values in breakdown.items()]
+    return lines + _table(["phase", *(f"{t} s" for t in targets)], breakdown_rows)
 
 
 def _tests(part: Mapping[str, Any]) -> list[str]:

@@ -101,8 +101,8 @@ PROCESSOR_ALARM_DESCRIPTIONS: Final = MappingProxyType(
 def _processor_alarms(
     props: AlarmProps, function: lambda_.IFunction, mapping_id: str, period: cdk.Duration
 ) -> Iterator[AlarmSpec]:
-    """Lag, failed or throttled invocations, records given up on (kept in the failure bucket, or
-    dropped): each alarms at its first occurrence, but lag, which must last."""
+    """Lag, failed or throttled invocations, and records given up on (kept in the failure bucket,
+    or dropped)."""
     yield AlarmSpec(
         id="IteratorAge",
         description=PROCESSOR_ALARM_DESCRIPTIONS["IteratorAge"],

@@ -46,6 +46,22 @@ def test_synth_table_shows_each_target_against_the_baseline() -> None:
     assert "| baseline | 2 | 4.05 | 4.0-4.1 | 1.0 |" in text
 
 
+def test_synth_breakdown_is_a_table_of_phases_not_a_target() -> None:
+    """The phase breakdown renders as its own table, one column per target, and never as a
+    synth target row."""
+    synth = {
+        "baseline": {**measure.summarize([4.0, 4.1]), "ratio_to_baseline": 1.0},
+        "breakdown": {
+            "App": {"dev": 0.12, "dev:without cdk-nag": 0.11, "baseline": 0.1},
+            "build: network": {"dev": 0.07, "dev:without cdk-nag": 0.06, "baseline": 0.0},
+        },
+    }
+    text = report.render(_results(synth=synth), SOURCE)
+    assert "| phase | dev s | dev:without cdk-nag s | baseline s |" in text
+    assert "| build: network | 0.07 | 0.06 | 0.0 |" in text
+    assert "| breakdown |" not in text
+
+
 def test_parts_not_measured_say_why() -> None:
     """A skipped or failed part is reported as not measured, with the reason, never as figures."""
     text = report.render(
