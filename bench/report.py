@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
+from bench import synth_breakdown
 from bench.measure import PROJECT_ROOT
 
 README: Final = PROJECT_ROOT / "bench" / "README.md"
@@ -119,7 +120,10 @@ def _synth(part: Mapping[str, Any]) -> list[str]:
         "what running them costs within synth; `build:` rows are the units of the stack.",
         "",
     ]
-    breakdown_rows = [(name, *(values[t] for t in targets)) for name, values in breakdown.items()]
+    breakdown_rows = [
+        (synth_breakdown.label(name), *(values[t] for t in targets))
+        for name, values in breakdown.items()
+    ]
     return lines + _table(["phase", *(f"{t} s" for t in targets)], breakdown_rows)
 
 

@@ -17,11 +17,33 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Final
 
 PROJECT_ROOT: Final = Path(__file__).resolve().parent.parent
 BASELINE: Final = "baseline"
-WITHOUT_NAG: Final = "without cdk-nag"
+WITHOUT_NAG: Final = "without-nag"
+
+
+# What each phase covers, as bench/README.md names it (build_<unit>: one construct of the stack).
+PHASE_LABELS: Final = MappingProxyType(
+    {
+        "import_aws_cdk": "import aws_cdk (starts the jsii kernel)",
+        "import_cdk_nag": "import cdk_nag (loads its assembly)",
+        "import_app_modules": "import the app's other modules (aws_cdk services)",
+        "app": "App",
+        "build": "build the stack",
+        "register_nag_packs": "register cdk-nag's packs",
+        "synth": "synth (validation plugins, template, asset, assembly)",
+        "total": "total",
+    }
+)
+
+
+def label(phase: str) -> str:
+    if phase.startswith("build_"):
+        return f"build: {phase.removeprefix('build_')}"
+    return PHASE_LABELS.get(phase, phase)
 
 
 class _Phases:
@@ -53,7 +75,7 @@ def _timed_units(module: Any, seconds: dict[str, float]) -> None:
             and unit.__module__.startswith("stacks.")
             and unit.__module__ != module.__name__
         ):
-            label = f"build: {unit.__module__.removeprefix('stacks.')}"
+            label = f"build_{unit.__module__.removeprefix('stacks.')}"
 
             def __init__(
                 self: Any, *args: Any, _unit: Any = unit, _label: str = label, **kwargs: Any
@@ -69,29 +91,29 @@ def _stage_phases(stage: str, outdir: str, *, nag: bool) -> dict[str, float]:
     phases = _Phases()
     import aws_cdk as cdk
 
-    phases.lap("import aws_cdk (starts the jsii kernel)")
+    phases.lap("import_aws_cdk")
     import cdk_nag  # noqa: F401
 
-    phases.lap("import cdk_nag (loads its assembly)")
+    phases.lap("import_cdk_nag")
     import stacks.messaging_stack
     from stacks.app import add_nag_checks, stack_settings
 
-    phases.lap("import the app's other modules (aws_cdk services)")
+    phases.lap("import_app_modules")
     app = cdk.App(context=_cdk_json_context(), outdir=outdir)
-    phases.lap("App")
+    phases.lap("app")
     settings = stack_settings(app, stage)
     units: dict[str, float] = {}
     _timed_units(stacks.messaging_stack, units)
     stacks.messaging_stack.MessagingStack(
         app, stacks.messaging_stack.stack_name(settings.name), settings=settings
     )
-    phases.lap("build the stack")
+    phases.lap("build")
     phases.seconds.update(units)
     if nag:
         add_nag_checks(app)
-        phases.lap("register cdk-nag's packs")
+        phases.lap("register_nag_packs")
     app.synth()
-    phases.lap("synth (validation plugins, template, asset, assembly)")
+    phases.lap("synth")
     return phases.seconds
 
 
@@ -99,14 +121,14 @@ def _baseline_phases(outdir: str) -> dict[str, float]:
     phases = _Phases()
     import aws_cdk as cdk
 
-    phases.lap("import aws_cdk (starts the jsii kernel)")
+    phases.lap("import_aws_cdk")
     from aws_cdk import aws_dynamodb as dynamodb
 
     from cruddur_messages import schema
 
-    phases.lap("import the app's other modules (aws_cdk services)")
+    phases.lap("import_app_modules")
     app = cdk.App(context=_cdk_json_context(), outdir=outdir)
-    phases.lap("App")
+    phases.lap("app")
     stack = cdk.Stack(app, "BaselineTable")
     dynamodb.Table(
         stack,
@@ -117,9 +139,9 @@ def _baseline_phases(outdir: str) -> dict[str, float]:
         sort_key=dynamodb.Attribute(name=schema.SORT_KEY, type=dynamodb.AttributeType.STRING),
         billing_mode=dynamodb.BillingMode.PROVISIONED,
     )
-    phases.lap("build the stack")
+    phases.lap("build")
     app.synth()
-    phases.lap("synth (validation plugins, template, asset, assembly)")
+    phases.lap("synth")
     return phases.seconds
 
 
@@ -127,8 +149,8 @@ def _child(target: str, outdir: str) -> None:
     if target == BASELINE:
         phases = _baseline_phases(outdir)
     else:
-        stage, _, variant = target.partition(":")
-        phases = _stage_phases(stage, outdir, nag=variant != WITHOUT_NAG)
+        stage = target.removesuffix(f"-{WITHOUT_NAG}")
+        phases = _stage_phases(stage, outdir, nag=stage == target)
     print(json.dumps(phases))
 
 
@@ -137,11 +159,11 @@ def measure_breakdown(
 ) -> dict[str, dict[str, float]]:
     """Median seconds of each phase, {phase: {target: s}}, over `runs` interleaved fresh
     interpreters of each target: the stage, the stage without cdk-nag's packs, the baseline."""
-    targets = (stage, f"{stage}:{WITHOUT_NAG}", BASELINE)
+    targets = (stage, f"{stage}-{WITHOUT_NAG}", BASELINE)
     samples: dict[str, list[dict[str, float]]] = {target: [] for target in targets}
     for run in range(runs):
         for target in targets:
-            outdir = scratch / f"breakdown-{target.replace(':', '-').replace(' ', '-')}-{run}"
+            outdir = scratch / f"breakdown-{target}-{run}"
             result = subprocess.run(
                 [sys.executable, "-m", "bench.synth_breakdown", "--child", target, str(outdir)],
                 cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, check=False,
@@ -170,7 +192,8 @@ def render(phases: dict[str, dict[str, float]]) -> str:
         "|---" * (len(targets) + 1) + "|",
     ]
     rows += [
-        f"| {name} | " + " | ".join(str(v[t]) for t in targets) + " |" for name, v in phases.items()
+        f"| {label(name)} | " + " | ".join(str(v[t]) for t in targets) + " |"
+        for name, v in phases.items()
     ]
     return "\n".join(rows)
 

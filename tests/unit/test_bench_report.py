@@ -52,12 +52,13 @@ def test_synth_breakdown_is_a_table_of_phases_not_a_target() -> None:
     synth = {
         "baseline": {**measure.summarize([4.0, 4.1]), "ratio_to_baseline": 1.0},
         "breakdown": {
-            "App": {"dev": 0.12, "dev:without cdk-nag": 0.11, "baseline": 0.1},
-            "build: network": {"dev": 0.07, "dev:without cdk-nag": 0.06, "baseline": 0.0},
+            "app": {"dev": 0.12, "dev-without-nag": 0.11, "baseline": 0.1},
+            "build_network": {"dev": 0.07, "dev-without-nag": 0.06, "baseline": 0.0},
         },
     }
     text = report.render(_results(synth=synth), SOURCE)
-    assert "| phase | dev s | dev:without cdk-nag s | baseline s |" in text
+    assert "| phase | dev s | dev-without-nag s | baseline s |" in text
+    assert "| App | 0.12 | 0.11 | 0.1 |" in text
     assert "| build: network | 0.07 | 0.06 | 0.0 |" in text
     assert "| breakdown |" not in text
 
