@@ -105,10 +105,18 @@ def _synth(part: Mapping[str, Any]) -> list[str]:
     ]
     rows = [
         (target, v["runs"], v["median_s"], f"{v['min_s']}-{v['max_s']}", v["ratio_to_baseline"])
+        + ((v["cpu_median_s"], v["cpu_ratio_to_baseline"]) if "cpu_median_s" in v else ())
         for target, v in part.items()
         if isinstance(v, Mapping) and "runs" in v
     ]
-    lines += _table(["target", "runs", "median s", "spread s", "x baseline"], rows)
+    header = ["target", "runs", "median s", "spread s", "x baseline"]
+    if any(len(row) > len(header) for row in rows):
+        header += ["CPU median s", "CPU x baseline"]
+        lines[0] += (
+            " CPU: user and system time of the CLI and every process under it, steadier than "
+            "wall time when other work shares the machine."
+        )
+    lines += _table(header, rows)
     breakdown = part.get("breakdown")
     if not breakdown:
         return lines
