@@ -117,10 +117,8 @@ def _synth(part: Mapping[str, Any]) -> list[str]:
             "wall time when other work shares the machine."
         )
     lines += _table(header, rows)
-    breakdown = part.get("breakdown")
-    if not breakdown:
+    if not part.get("breakdown"):
         return lines
-    targets = list(next(iter(breakdown.values())))
     lines += [
         "Where the time goes (`python -m bench.synth_breakdown`): the app's own process, phase by "
         "phase, timed inside fresh interpreters (median of as many runs, interleaved); the CLI "
@@ -128,11 +126,7 @@ def _synth(part: Mapping[str, Any]) -> list[str]:
         "what running them costs within synth; `build:` rows are the units of the stack.",
         "",
     ]
-    breakdown_rows = [
-        (synth_breakdown.label(name), *(values[t] for t in targets))
-        for name, values in breakdown.items()
-    ]
-    return lines + _table(["phase", *(f"{t} s" for t in targets)], breakdown_rows)
+    return lines + _table(*synth_breakdown.table(part["breakdown"]))
 
 
 def _tests(part: Mapping[str, Any]) -> list[str]:

@@ -16,6 +16,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Final
@@ -185,17 +186,19 @@ def measure_breakdown(
     return phases
 
 
-def render(phases: dict[str, dict[str, float]]) -> str:
+def table(phases: Mapping[str, Mapping[str, float]]) -> tuple[list[str], list[list[Any]]]:
+    """Header and rows of the phases table: one row a phase, one column a target."""
     targets = list(next(iter(phases.values())))
-    rows = [
-        "| phase | " + " | ".join(f"{t} s" for t in targets) + " |",
-        "|---" * (len(targets) + 1) + "|",
-    ]
-    rows += [
-        f"| {label(name)} | " + " | ".join(str(v[t]) for t in targets) + " |"
-        for name, v in phases.items()
-    ]
-    return "\n".join(rows)
+    rows = [[label(name), *(values[t] for t in targets)] for name, values in phases.items()]
+    return ["phase", *(f"{t} s" for t in targets)], rows
+
+
+def render(phases: Mapping[str, Mapping[str, float]]) -> str:
+    header, rows = table(phases)
+    return "\n".join(
+        "| " + " | ".join(str(cell) for cell in row) + " |"
+        for row in [header, ["---"] * len(header), *rows]
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
