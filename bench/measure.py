@@ -20,7 +20,8 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
-from stacks.settings import STAGES
+from bench import synth_breakdown
+from stacks.settings import DEFAULT_STAGE, STAGES
 
 PROJECT_ROOT: Final = Path(__file__).resolve().parent.parent
 BASELINE_APP: Final = PROJECT_ROOT / "bench" / "baseline" / "app.py"
@@ -79,21 +80,32 @@ def summarize(samples: Sequence[float]) -> dict[str, Any]:
     }
 
 
-def _timed(command: Sequence[str], *, env: Mapping[str, str]) -> float:
+def _timed(command: Sequence[str], *, env: Mapping[str, str]) -> tuple[float, float]:
+    """Wall time and CPU time (user + system, of the process and every child it waited for:
+    the CLI, the Python app, its jsii kernel) of one command, in seconds."""
     started = time.perf_counter()
-    result = subprocess.run(
-        list(command), cwd=PROJECT_ROOT, env=dict(env), capture_output=True, text=True, check=False
-    )
-    elapsed = time.perf_counter() - started
-    if result.returncode != 0:
-        tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-15:])
-        raise RuntimeError(f"{' '.join(command)} failed:\n{tail}")
-    return elapsed
+    with tempfile.TemporaryFile(mode="w+") as output:
+        process = subprocess.Popen(
+            list(command), cwd=PROJECT_ROOT, env=dict(env), stdout=output, stderr=output, text=True
+        )
+        _, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+        elapsed = time.perf_counter() - started
+        if process.returncode != 0:
+            output.seek(0)
+            tail = "\n".join(output.read().strip().splitlines()[-15:])
+            raise RuntimeError(f"{' '.join(command)} failed:\n{tail}")
+    return elapsed, usage.ru_utime + usage.ru_stime
 
 
 def measure_synth(runs: int, *, scratch: Path) -> dict[str, Any]:
     """Whole-process `cdk synth` of every stage and of the bare one-table app, interleaved run by
-    run so that load on the machine falls on both sides alike."""
+    run so that load on the machine falls on both sides alike; then where dev's time goes, phase
+    by phase (bench.synth_breakdown).
+
+    The figure is wall time. CPU time is recorded beside it: other work on a shared machine
+    stretches wall time far more than the CPU time a synth needs, so its ratio is the steadier
+    check of a change."""
     env = toolchain_env()
     cli = cdk_cli()
     commands: dict[str, list[str]] = {
@@ -101,17 +113,26 @@ def measure_synth(runs: int, *, scratch: Path) -> dict[str, Any]:
     }
     commands["baseline"] = [cli, "synth", "--quiet", "--app", f"{sys.executable} {BASELINE_APP}"]
     samples: dict[str, list[float]] = {target: [] for target in commands}
+    cpu: dict[str, list[float]] = {target: [] for target in commands}
     for run in range(runs):
         for target, command in commands.items():
             outdir = scratch / f"synth-{target.replace(':', '-')}-{run}"
-            samples[target].append(_timed([*command, "--output", str(outdir)], env=env))
+            wall, used = _timed([*command, "--output", str(outdir)], env=env)
+            samples[target].append(wall)
+            cpu[target].append(used)
             shutil.rmtree(outdir, ignore_errors=True)
     baseline = statistics.median(samples["baseline"])
+    baseline_cpu = statistics.median(cpu["baseline"])
     result: dict[str, Any] = {}
     for target, values in samples.items():
         summary = summarize(values)
         summary["ratio_to_baseline"] = round(statistics.median(values) / baseline, 2)
+        summary["cpu_median_s"] = round(statistics.median(cpu[target]), 3)
+        summary["cpu_ratio_to_baseline"] = round(statistics.median(cpu[target]) / baseline_cpu, 2)
         result[target] = summary
+    result["breakdown"] = synth_breakdown.measure_breakdown(
+        runs, stage=DEFAULT_STAGE, scratch=scratch, env=env
+    )
     return result
 
 

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
+from bench import synth_breakdown
 from bench.measure import PROJECT_ROOT
 
 README: Final = PROJECT_ROOT / "bench" / "README.md"
@@ -104,10 +105,28 @@ def _synth(part: Mapping[str, Any]) -> list[str]:
     ]
     rows = [
         (target, v["runs"], v["median_s"], f"{v['min_s']}-{v['max_s']}", v["ratio_to_baseline"])
+        + ((v["cpu_median_s"], v["cpu_ratio_to_baseline"]) if "cpu_median_s" in v else ())
         for target, v in part.items()
-        if isinstance(v, Mapping)
+        if isinstance(v, Mapping) and "runs" in v
     ]
-    return lines + _table(["target", "runs", "median s", "spread s", "x baseline"], rows)
+    header = ["target", "runs", "median s", "spread s", "x baseline"]
+    if any(len(row) > len(header) for row in rows):
+        header += ["CPU median s", "CPU x baseline"]
+        lines[0] += (
+            " CPU: user and system time of the CLI and every process under it, steadier than "
+            "wall time when other work shares the machine."
+        )
+    lines += _table(header, rows)
+    if not part.get("breakdown"):
+        return lines
+    lines += [
+        "Where the time goes (`python -m bench.synth_breakdown`): the app's own process, phase by "
+        "phase, timed inside fresh interpreters (median of as many runs, interleaved); the CLI "
+        "around it is the same for all. The stage built without registering cdk-nag's packs shows "
+        "what running them costs within synth; `build:` rows are the units of the stack.",
+        "",
+    ]
+    return lines + _table(*synth_breakdown.table(part["breakdown"]))
 
 
 def _tests(part: Mapping[str, Any]) -> list[str]:

@@ -7,6 +7,9 @@ EventSourceMappingUUID), and DynamoDB developer guide, "DynamoDB metrics and dim
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Final
 
 import aws_cdk as cdk
@@ -64,6 +67,77 @@ def table_metric(
     )
 
 
+@dataclass(frozen=True, kw_only=True)
+class AlarmSpec:
+    """One alarm: at or above `threshold` (by default); no data (no traffic) is not a breach."""
+
+    id: str
+    description: str
+    metric: cloudwatch.IMetric
+    threshold: float
+    evaluation_periods: int = 1
+    datapoints_to_alarm: int | None = None
+    comparison: cloudwatch.ComparisonOperator = (
+        cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD
+    )
+
+
+# What a page of each stream processor alarm says, and what to do about it.
+PROCESSOR_ALARM_DESCRIPTIONS: Final = MappingProxyType(
+    {
+        "IteratorAge": "Stream processor lags the table stream: conversation lists go stale. Check "
+        "the function's errors, throttles and duration on the dashboard.",
+        "Errors": "Stream processor invocations failed; their batches are retried, then bisected.",
+        "Throttles": "Stream processor invocations were throttled (account or reserved "
+        "concurrency).",
+        "FailureDestinationEvents": "Records the processor gave up on went to the failure bucket: "
+        "replay them with bin/ddb/replay-failures once the cause is fixed.",
+        "DroppedEvents": "Records were dropped (retries or record age exhausted) and did NOT reach "
+        "the failure bucket: those conversations' lists are stale until their next message.",
+    }
+)
+
+
+def _processor_alarms(
+    props: AlarmProps, function: lambda_.IFunction, mapping_id: str, period: cdk.Duration
+) -> Iterator[AlarmSpec]:
+    """Lag, failed or throttled invocations, and records given up on (kept in the failure bucket,
+    or dropped)."""
+    yield AlarmSpec(
+        id="IteratorAge",
+        description=PROCESSOR_ALARM_DESCRIPTIONS["IteratorAge"],
+        metric=function.metric("IteratorAge", statistic="Maximum", period=period),
+        threshold=props.iterator_age_seconds * 1000,  # the metric is in ms
+        evaluation_periods=props.iterator_age_evaluation_periods,
+        datapoints_to_alarm=props.iterator_age_datapoints,
+    )
+    counts: tuple[tuple[str, cloudwatch.IMetric, float], ...] = (
+        ("Errors", function.metric_errors(statistic="Sum", period=period), props.function_errors),
+        (
+            "Throttles",
+            function.metric_throttles(statistic="Sum", period=period),
+            props.function_throttles,
+        ),
+        (
+            "FailureDestinationEvents",
+            mapping_metric(mapping_id, "OnFailureDestinationDeliveredEventCount", period),
+            props.failure_destination_events,
+        ),
+        (
+            "DroppedEvents",
+            mapping_metric(mapping_id, "DroppedEventCount", period),
+            props.dropped_events,
+        ),
+    )
+    for id_, metric, threshold in counts:
+        yield AlarmSpec(
+            id=id_,
+            description=PROCESSOR_ALARM_DESCRIPTIONS[id_],
+            metric=metric,
+            threshold=threshold,
+        )
+
+
 class Monitoring(Construct):
     """One alarm per failure mode, each with its ALARM and OK actions on the alarm topic."""
 
@@ -85,43 +159,10 @@ class Monitoring(Construct):
         self.period = cdk.Duration.seconds(props.period_seconds)
         # Named (stack-alarm), so a page says which stage, and the dashboard can show them by
         # name: moto skips alarms, and a GetAtt of one would fail the local stage's deploy.
+        self._name_prefix = f"{cdk.Stack.of(self).stack_name}-"
         self.alarm_names: list[str] = []
-        period = self.period
-        self._alarm(
-            "IteratorAge",
-            "Stream processor lags the table stream: conversation lists go stale. Check the "
-            "function's errors, throttles and duration on the dashboard.",
-            function.metric("IteratorAge", statistic="Maximum", period=period),
-            threshold=props.iterator_age_seconds * 1000,  # the metric is in ms
-            evaluation_periods=props.iterator_age_evaluation_periods,
-            datapoints_to_alarm=props.iterator_age_datapoints,
-        )
-        self._alarm(
-            "Errors",
-            "Stream processor invocations failed; their batches are retried, then bisected.",
-            function.metric_errors(statistic="Sum", period=period),
-            threshold=props.function_errors,
-        )
-        self._alarm(
-            "Throttles",
-            "Stream processor invocations were throttled (account or reserved concurrency).",
-            function.metric_throttles(statistic="Sum", period=period),
-            threshold=props.function_throttles,
-        )
-        self._alarm(
-            "FailureDestinationEvents",
-            "Records the processor gave up on went to the failure bucket: replay them with "
-            "bin/ddb/replay-failures once the cause is fixed.",
-            mapping_metric(mapping_id, "OnFailureDestinationDeliveredEventCount", period),
-            threshold=props.failure_destination_events,
-        )
-        self._alarm(
-            "DroppedEvents",
-            "Records were dropped (retries or record age exhausted) and did NOT reach the "
-            "failure bucket: those conversations' lists are stale until their next message.",
-            mapping_metric(mapping_id, "DroppedEventCount", period),
-            threshold=props.dropped_events,
-        )
+        for spec in _processor_alarms(props, function, mapping_id, self.period):
+            self._alarm(spec)
         self._table_alarms(table.table_name, table, table_props)
 
     def _table_alarms(self, name: str, table: dynamodb.ITable, table_props: TableProps) -> None:
@@ -132,19 +173,24 @@ class Monitoring(Construct):
                 # A GSI write is part of the table write that caused it: throttled together.
                 also = " (and the table writes behind them)" if index and kind == "Write" else ""
                 self._alarm(
-                    f"{label}{kind}Throttles",
-                    f"DynamoDB throttled {kind.lower()}s on {where[label]}{also}: raise its "
-                    f"{kind.lower()} capacity or its auto scaling maximum.",
-                    table_metric(name, f"{kind}ThrottleEvents", period, index=index),
-                    threshold=props.table_throttle_events,
+                    AlarmSpec(
+                        id=f"{label}{kind}Throttles",
+                        description=f"DynamoDB throttled {kind.lower()}s on {where[label]}{also}: "
+                        f"raise its {kind.lower()} capacity or its auto scaling maximum.",
+                        metric=table_metric(name, f"{kind}ThrottleEvents", period, index=index),
+                        threshold=props.table_throttle_events,
+                    )
                 )
         self._alarm(
-            "TableSystemErrors",
-            "DynamoDB returned HTTP 500s for this table; check the AWS Health Dashboard.",
-            table.metric_system_errors_for_operations(
-                operations=list(TABLE_OPERATIONS), period=period
-            ),
-            threshold=props.table_system_errors,
+            AlarmSpec(
+                id="TableSystemErrors",
+                description="DynamoDB returned HTTP 500s for this table; check the AWS Health "
+                "Dashboard.",
+                metric=table.metric_system_errors_for_operations(
+                    operations=list(TABLE_OPERATIONS), period=period
+                ),
+                threshold=props.table_system_errors,
+            )
         )
         if table_props.autoscaling is None:
             self._capacity_alarms(name, table_props)
@@ -163,46 +209,35 @@ class Monitoring(Construct):
             index = schema.GSI_NAME if label == "Gsi" else None
             consumed = table_metric(name, f"Consumed{kind}CapacityUnits", period, index=index)
             self._alarm(
-                f"{label}{kind}Capacity",
-                f"{'The table' if index is None else 'The index ' + index} consumes over "
-                f"{props.consumed_capacity_percent}% of its "
-                f"{units} provisioned {kind.lower()} units: raise them before DynamoDB throttles.",
-                cloudwatch.MathExpression(
-                    expression=f"consumed / {props.period_seconds}",
-                    using_metrics={"consumed": consumed},
-                    label=f"{label} consumed {kind.lower()} units per second",
-                    period=period,
-                ),
-                threshold=round(units * share, 2),
-                evaluation_periods=props.consumed_capacity_evaluation_periods,
-                comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                AlarmSpec(
+                    id=f"{label}{kind}Capacity",
+                    description=f"{'The table' if index is None else 'The index ' + index} "
+                    f"consumes over {props.consumed_capacity_percent}% of its {units} provisioned "
+                    f"{kind.lower()} units: raise them before DynamoDB throttles.",
+                    metric=cloudwatch.MathExpression(
+                        expression=f"consumed / {props.period_seconds}",
+                        using_metrics={"consumed": consumed},
+                        label=f"{label} consumed {kind.lower()} units per second",
+                        period=period,
+                    ),
+                    threshold=round(units * share, 2),
+                    evaluation_periods=props.consumed_capacity_evaluation_periods,
+                    comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                )
             )
 
-    def _alarm(
-        self,
-        id_: str,
-        description: str,
-        metric: cloudwatch.IMetric,
-        *,
-        threshold: float,
-        evaluation_periods: int = 1,
-        datapoints_to_alarm: int | None = None,
-        comparison: cloudwatch.ComparisonOperator = (
-            cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD
-        ),
-    ) -> cloudwatch.Alarm:
-        """Alarm at or above `threshold` (by default); no data (no traffic) is not a breach."""
-        name = f"{cdk.Stack.of(self).stack_name}-{id_}"
+    def _alarm(self, spec: AlarmSpec) -> cloudwatch.Alarm:
+        name = self._name_prefix + spec.id
         alarm = cloudwatch.Alarm(
             self,
-            id_,
+            spec.id,
             alarm_name=name,
-            alarm_description=description,
-            metric=metric,
-            threshold=threshold,
-            comparison_operator=comparison,
-            evaluation_periods=evaluation_periods,
-            datapoints_to_alarm=datapoints_to_alarm,
+            alarm_description=spec.description,
+            metric=spec.metric,
+            threshold=spec.threshold,
+            comparison_operator=spec.comparison,
+            evaluation_periods=spec.evaluation_periods,
+            datapoints_to_alarm=spec.datapoints_to_alarm,
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
         alarm.add_alarm_action(self._action)

@@ -46,6 +46,39 @@ def test_synth_table_shows_each_target_against_the_baseline() -> None:
     assert "| baseline | 2 | 4.05 | 4.0-4.1 | 1.0 |" in text
 
 
+def test_synth_table_shows_cpu_time_beside_wall_time_when_recorded() -> None:
+    """CPU time and its ratio are two more columns of the same rows."""
+    cpu = {"cpu_median_s": 5.5, "cpu_ratio_to_baseline": 1.25}
+    synth = {
+        "stage:dev": {**measure.summarize([6.0, 6.2]), "ratio_to_baseline": 1.5, **cpu},
+        "baseline": {**measure.summarize([4.0, 4.1]), "ratio_to_baseline": 1.0,
+                     "cpu_median_s": 4.4, "cpu_ratio_to_baseline": 1.0},
+    }  # fmt: skip
+    text = report.render(_results(synth=synth), SOURCE)
+    assert (
+        "| target | runs | median s | spread s | x baseline | CPU median s | CPU x baseline |"
+        in text
+    )
+    assert "| stage:dev | 2 | 6.1 | 6.0-6.2 | 1.5 | 5.5 | 1.25 |" in text
+
+
+def test_synth_breakdown_is_a_table_of_phases_not_a_target() -> None:
+    """The phase breakdown renders as its own table, one column per target, and never as a
+    synth target row."""
+    synth = {
+        "baseline": {**measure.summarize([4.0, 4.1]), "ratio_to_baseline": 1.0},
+        "breakdown": {
+            "app": {"dev": 0.12, "dev-without-nag": 0.11, "baseline": 0.1},
+            "build_network": {"dev": 0.07, "dev-without-nag": 0.06, "baseline": 0.0},
+        },
+    }
+    text = report.render(_results(synth=synth), SOURCE)
+    assert "| phase | dev s | dev-without-nag s | baseline s |" in text
+    assert "| App | 0.12 | 0.11 | 0.1 |" in text
+    assert "| build: network | 0.07 | 0.06 | 0.0 |" in text
+    assert "| breakdown |" not in text
+
+
 def test_parts_not_measured_say_why() -> None:
     """A skipped or failed part is reported as not measured, with the reason, never as figures."""
     text = report.render(
