@@ -42,7 +42,7 @@ PARTS: Final = (
 )
 # What each part needs of the remaining time to be worth starting (from earlier runs here).
 _MIN_BUDGET_S: Final = {
-    "synth": 60,
+    "synth": 90,
     "tests": 100,
     "cold_start": 20,
     "stream_processor": 30,
