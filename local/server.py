@@ -38,6 +38,9 @@ if TYPE_CHECKING:
 from local import authz, cloud
 
 _READY_TIMEOUT_S: Final = 10.0
+# stop() waits for the server's loop to see the shutdown, up to one poll (socketserver's
+# default: 0.5 s).
+_SHUTDOWN_POLL_S: Final = 0.05
 
 
 class StartError(RuntimeError):
@@ -163,7 +166,7 @@ class _Server(ThreadedMotoServer):
             self._server_ready_event.set()
             return
         self._server_ready_event.set()
-        self._server.serve_forever()
+        self._server.serve_forever(_SHUTDOWN_POLL_S)
 
     def stop(self) -> None:
         super().stop()

@@ -35,7 +35,8 @@ def test_invalid_table_name_from_context_names_the_option(name: str) -> None:
 
 
 def test_the_app_reports_a_bad_option_in_one_line(tmp_path: Path) -> None:
-    """Run as the CDK CLI runs it: exit 2, one line on stderr, no traceback, nothing written."""
+    """Run as the CDK CLI runs it, context in CDK_CONTEXT_JSON (the one run of cdk_app.py in a
+    process of its own): exit 2, one line on stderr, no traceback, nothing written."""
     env = {
         **os.environ,
         "CDK_CONTEXT_JSON": json.dumps({"stage": "dev", "table_name": "no spaces allowed"}),

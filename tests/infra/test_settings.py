@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
-import json
-import os
+import importlib.util
 import re
-import subprocess
-import sys
-from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -251,17 +248,20 @@ def test_an_empty_stage_fails_the_synth_instead_of_meaning_dev(stage: str) -> No
 
 @pytest.mark.parametrize(("stage", "reason"), [("nope", "unknown stage 'nope'"), ("", "empty")])
 def test_the_cli_entry_says_a_bad_stage_in_one_line(
-    stage: str, reason: str, tmp_path: Path
+    stage: str, reason: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """cdk_app.py as `cdk synth -c stage=...` runs it (context in CDK_CONTEXT_JSON), in a
-    process of its own: the jsii runtime of this one has its environment fixed already."""
-    env = {**os.environ, "CDK_CONTEXT_JSON": json.dumps({"stage": stage}),
-           "CDK_OUTDIR": str(tmp_path)}  # fmt: skip
-    result = subprocess.run(
-        [sys.executable, "cdk_app.py"], cwd=ROOT, env=env, capture_output=True, text=True,
-        timeout=120, check=False,
-    )  # fmt: skip
-    assert result.returncode == 2
-    (line,) = result.stderr.splitlines()
+    """cdk_app.py's main with `-c stage=...`: exit 2, one line on stderr, no traceback (run as
+    the CDK CLI runs it, in a process of its own, by tests/infra/test_context.py)."""
+    assert cdk_app().main(context={"stage": stage}) == 2
+    (line,) = capsys.readouterr().err.splitlines()
     assert line.startswith("error: ") and reason in line
     assert line.endswith("valid stages: dev, local, prod")
+
+
+def cdk_app() -> ModuleType:
+    """cdk_app.py, the CDK CLI's entry (a script at the root, not in a package)."""
+    spec = importlib.util.spec_from_file_location("cdk_app", ROOT / "cdk_app.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -1,17 +1,16 @@
 """bin/ddb/replay-failures against the session's moto server: a failure object in Lambda's S3
-format, listed, shown, replayed into the table, and moved under replayed/."""
+format, listed, shown, replayed into the table, and moved under replayed/. The command runs
+in-process (tests/integration/ddb_cli.py); one smoke test runs the script itself."""
 
 from __future__ import annotations
 
-import os
-import subprocess
 import uuid
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
+from ddb_cli import Ran, run, run_script, tool_env
 
 from cruddur_messages.models import User
 from cruddur_messages.store import MessageStore
@@ -19,13 +18,10 @@ from local import stream_events
 from tools import failure_records
 
 pytestmark = pytest.mark.integration
-REPLAY = Path(__file__).resolve().parents[2] / "bin" / "ddb" / "replay-failures"
 
 
-def replay(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(REPLAY), *args], env=env, capture_output=True, text=True, timeout=60, check=False
-    )
+def replay(*args: str, env: dict[str, str]) -> Ran:
+    return run("replay-failures", *args, env=env)
 
 
 @pytest.fixture
@@ -42,16 +38,7 @@ def bucket(s3: Any) -> str:
 
 @pytest.fixture
 def env(moto_endpoint: str, table_name: str) -> dict[str, str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "DDB_"))}
-    return {
-        **base,
-        "AWS_ENDPOINT_URL": moto_endpoint,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_REGION": "us-east-1",
-        "DDB_MESSAGE_TABLE": table_name,
-        "COLUMNS": "400",
-    }
+    return tool_env(moto_endpoint, DDB_MESSAGE_TABLE=table_name)
 
 
 def test_a_failure_object_round_trips_through_replay(
@@ -132,7 +119,8 @@ def test_a_missing_or_malformed_object_is_one_line_and_a_non_zero_exit(
 
 
 def test_without_a_bucket_the_tool_names_what_it_looked_for(env: Any) -> None:
-    """No mapping with an S3 destination reads the table's stream: one line saying so."""
-    result = replay(env=env)
+    """No mapping with an S3 destination reads the table's stream: one line saying so (the
+    script itself)."""
+    result = run_script("replay-failures", env=env)
     assert result.returncode == 1
     assert "has an S3 on-failure destination; pass --bucket NAME" in result.stderr

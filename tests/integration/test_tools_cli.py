@@ -1,9 +1,11 @@
 """The bin/ddb tools against the session's moto server over real HTTP.
 
 The tests run the one click CLI behind the scripts in-process (click's CliRunner, with the
-environment a person's shell would give the script) and check what it prints and how it exits;
-a few smoke tests run the bin/ddb executables themselves as subprocesses. Reads that check the
-tools' effects go through the test's own boto3 client.
+environment a person's shell would give the script) and check what it prints and how it exits.
+Two smoke tests run bin/ddb executables themselves as subprocesses (one at each depth of
+bin/ddb, one of them answering the real prompt on stdin), and every other script is checked to
+be the same wrapper for its own command. Reads that check the tools' effects go through the
+test's own boto3 client.
 """
 
 from __future__ import annotations
@@ -13,36 +15,24 @@ import json
 import os
 import re
 import socket
-import subprocess
-import time
-import traceback
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from click.testing import CliRunner
+from ddb_cli import BIN, one_error_line, run, run_script, tool_env
 
 from cruddur_messages import schema
 from tools.cli import cli
 
 REPO = Path(__file__).resolve().parents[2]
-BIN = REPO / "bin" / "ddb"
 SEED_FILE = REPO / "tools" / "data" / "conversation.txt"
 USERS_FILE = REPO / "tools" / "data" / "users.json"
-COMMANDS = (
-    "schema-load",
-    "drop",
-    "list-tables",
-    "scan",
-    "seed",
-    "patterns/get-conversation",
-    "patterns/list-conversations",
-)
+# Every bin/ddb script, as a path under bin/ddb.
+SCRIPTS = sorted(path.relative_to(BIN).as_posix() for path in BIN.rglob("*") if path.is_file())
 # A conversation line of the seed file: "handle: text" after the header's "---".
 SEED_LINE = re.compile(r"^(\w+):\s*(\S.*)$")
 
@@ -67,71 +57,9 @@ def users_by_handle() -> dict[str, dict[str, str]]:
     return {u["handle"]: u for u in json.loads(USERS_FILE.read_text())["users"]}
 
 
-@dataclass(frozen=True)
-class Ran:
-    returncode: int
-    stdout: str
-    stderr: str
-
-
-def run(command: str, *args: str, env: dict[str, str], stdin: str | None = None) -> Ran:
-    """`bin/ddb/<command> args` in-process: the CLI under `env` as its whole environment (TZ
-    applied), stdin from `stdin`; an exception click did not turn into an exit code shows in
-    stderr as the traceback a person would see."""
-    saved = dict(os.environ)
-    os.environ.clear()
-    os.environ.update(env)
-    time.tzset()
-    try:
-        result = CliRunner().invoke(
-            cli, [command.rsplit("/", maxsplit=1)[-1], *args], input=stdin or "", prog_name="ddb"
-        )
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-        time.tzset()
-    stderr = result.stderr
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        stderr += "".join(traceback.format_exception(result.exception))
-    return Ran(result.exit_code, result.stdout, stderr)
-
-
-def run_script(command: str, *args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    """The bin/ddb executable itself, as a person runs it."""
-    return subprocess.run(
-        [str(BIN / command), *args],
-        env=env,
-        input="",
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-
-
-def one_error_line(result: Ran | subprocess.CompletedProcess[str]) -> str:
-    """The one `Error:` line of stderr; there must be exactly one, and no traceback."""
-    assert "Traceback" not in result.stderr
-    errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
-    assert len(errors) == 1, result.stderr
-    return errors[0]
-
-
 @pytest.fixture(scope="module")
 def base_env(moto_endpoint: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "DDB_"))}
-    env.update(
-        {
-            "AWS_ENDPOINT_URL": moto_endpoint,
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_REGION": "us-east-1",
-            # Wide enough that rich never wraps a message inside a table cell.
-            "COLUMNS": "400",
-            "TZ": "UTC",
-        }
-    )
-    return env
+    return tool_env(moto_endpoint, TZ="UTC")
 
 
 def fresh_name() -> str:
@@ -178,21 +106,46 @@ def scan_json(env: dict[str, str], *args: str) -> dict[str, Any]:
 
 
 def test_every_command_has_help(base_env: dict[str, str]) -> None:
-    """Each bin/ddb executable answers --help with its usage, without needing an endpoint."""
-    for command in COMMANDS:
-        result = run_script(command, "--help", env=base_env)
-        assert result.returncode == 0, (command, result.stderr)
-        assert f"Usage: ddb {command.split('/')[-1]}" in result.stdout
+    """Each bin/ddb command answers --help with its usage, without needing an endpoint."""
+    for script in SCRIPTS:
+        result = run(script, "--help", env={**base_env, "AWS_ENDPOINT_URL": "http://nowhere:1"})
+        assert result.returncode == 0, (script, result.stderr)
+        assert f"Usage: ddb {script.split('/')[-1]}" in result.stdout
+
+
+def test_every_script_is_the_wrapper_of_its_own_command() -> None:
+    """Each bin/ddb script runs the code of bin/ddb/drop (run by a smoke test below), with its
+    own command and the way up to the repository from its own folder; every command of the CLI
+    has one."""
+    assert sorted(script.split("/")[-1] for script in SCRIPTS) == sorted(cli.commands)
+    template = _code((BIN / "drop").read_text())
+    for script in SCRIPTS:
+        command, up = script.split("/")[-1], "/.." * (script.count("/") + 2)
+        expected = template.replace('/../.." && pwd', f'{up}" && pwd').replace(
+            "-m tools drop ", f"-m tools {command} "
+        )
+        assert _code((BIN / script).read_text()) == expected, script
+        assert os.access(BIN / script, os.X_OK), script
+
+
+def _code(script: str) -> str:
+    """A shell script without its comment lines (the shebang stays)."""
+    return "\n".join(line for line in script.splitlines() if not line.startswith("# "))
 
 
 def test_command_names_endpoint_and_table_on_stderr(
     seeded: dict[str, Any], moto_endpoint: str
 ) -> None:
-    """A command's first stderr line says which endpoint and which table it uses."""
-    result = run_script("scan", "--limit", "1", env=seeded["env"])
+    """A command's first stderr line says which endpoint and which table it uses (the script
+    itself, from a folder under bin/ddb)."""
+    result = run_script(
+        "patterns/get-conversation", seeded["group"], "--limit", "1", env=seeded["env"]
+    )
+    assert result.returncode == 0, result.stderr
     first = result.stderr.splitlines()[0]
     assert moto_endpoint in first
     assert f"table {seeded['env']['DDB_MESSAGE_TABLE']}" in first
+    assert seed_lines()[-1][1] in result.stdout
 
 
 # -- schema-load, list-tables, drop -------------------------------------------------------------
@@ -247,9 +200,10 @@ def test_list_tables_json_lists_the_table(empty_table: dict[str, str]) -> None:
 def test_drop_keeps_the_table_when_not_confirmed(
     empty_table: dict[str, str], dynamodb_client: Any
 ) -> None:
-    """drop asks first; answering no (or nothing) leaves the table in place and exits non-zero."""
+    """drop asks first; answering no (or nothing) leaves the table in place and exits non-zero
+    (the script itself, its answer on a real stdin)."""
     name = empty_table["DDB_MESSAGE_TABLE"]
-    result = run("drop", name, env=empty_table, stdin="n\n")
+    result = run_script("drop", name, env=empty_table, stdin="n\n")
     assert result.returncode != 0
     assert "Delete table" in result.stderr
     assert name in dynamodb_client.list_tables()["TableNames"]
@@ -317,7 +271,7 @@ def test_unreachable_endpoint_fails_fast(base_env: dict[str, str]) -> None:
         sock.bind(("localhost", 0))
         closed = f"http://localhost:{sock.getsockname()[1]}"
     env = {**base_env, "AWS_ENDPOINT_URL": closed}
-    result = run_script("list-tables", env=env)
+    result = run("list-tables", env=env)
     assert result.returncode == 1
     assert f"cannot reach local {closed}" in one_error_line(result)
 
