@@ -14,12 +14,16 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore_models import share_one_loader
 from xdist.scheduler import LoadScopeScheduling
 
 from cruddur_messages import schema
 from local import cloud, server
 
 DUMMY_REGION = cloud.REGION
+
+# Every boto3 client of a test process reads botocore's models once (tests/botocore_models.py).
+share_one_loader()
 
 
 @pytest.fixture(scope="session")

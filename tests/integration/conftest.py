@@ -8,11 +8,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from botocore_models import share_one_loader
 
 from cruddur_messages import schema
-
-share_one_loader()
 
 
 @pytest.fixture

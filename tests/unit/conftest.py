@@ -4,9 +4,6 @@ from collections.abc import Iterator
 
 import pytest
 import pytest_socket
-from botocore_models import share_one_loader
-
-share_one_loader()
 
 
 @pytest.fixture(autouse=True)
