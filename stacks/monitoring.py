@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from types import MappingProxyType
 from typing import Final
 
 import aws_cdk as cdk
@@ -82,60 +81,50 @@ class AlarmSpec:
     )
 
 
-# What a page of each stream processor alarm says, and what to do about it.
-PROCESSOR_ALARM_DESCRIPTIONS: Final = MappingProxyType(
-    {
-        "IteratorAge": "Stream processor lags the table stream: conversation lists go stale. Check "
-        "the function's errors, throttles and duration on the dashboard.",
-        "Errors": "Stream processor invocations failed; their batches are retried, then bisected.",
-        "Throttles": "Stream processor invocations were throttled (account or reserved "
-        "concurrency).",
-        "FailureDestinationEvents": "Records the processor gave up on went to the failure bucket: "
-        "replay them with bin/ddb/replay-failures once the cause is fixed.",
-        "DroppedEvents": "Records were dropped (retries or record age exhausted) and did NOT reach "
-        "the failure bucket: those conversations' lists are stale until their next message.",
-    }
-)
-
-
 def _processor_alarms(
     props: AlarmProps, function: lambda_.IFunction, mapping_id: str, period: cdk.Duration
 ) -> Iterator[AlarmSpec]:
     """Lag, failed or throttled invocations, and records given up on (kept in the failure bucket,
-    or dropped)."""
+    or dropped). Each description is what the page says, and what to do about it."""
     yield AlarmSpec(
         id="IteratorAge",
-        description=PROCESSOR_ALARM_DESCRIPTIONS["IteratorAge"],
+        description="Stream processor lags the table stream: conversation lists go stale. Check "
+        "the function's errors, throttles and duration on the dashboard.",
         metric=function.metric("IteratorAge", statistic="Maximum", period=period),
         threshold=props.iterator_age_seconds * 1000,  # the metric is in ms
         evaluation_periods=props.iterator_age_evaluation_periods,
         datapoints_to_alarm=props.iterator_age_datapoints,
     )
-    counts: tuple[tuple[str, cloudwatch.IMetric, float], ...] = (
-        ("Errors", function.metric_errors(statistic="Sum", period=period), props.function_errors),
+    counts: tuple[tuple[str, str, cloudwatch.IMetric, float], ...] = (
+        (
+            "Errors",
+            "Stream processor invocations failed; their batches are retried, then bisected.",
+            function.metric_errors(statistic="Sum", period=period),
+            props.function_errors,
+        ),
         (
             "Throttles",
+            "Stream processor invocations were throttled (account or reserved concurrency).",
             function.metric_throttles(statistic="Sum", period=period),
             props.function_throttles,
         ),
         (
             "FailureDestinationEvents",
+            "Records the processor gave up on went to the failure bucket: replay them with "
+            "bin/ddb/replay-failures once the cause is fixed.",
             mapping_metric(mapping_id, "OnFailureDestinationDeliveredEventCount", period),
             props.failure_destination_events,
         ),
         (
             "DroppedEvents",
+            "Records were dropped (retries or record age exhausted) and did NOT reach the "
+            "failure bucket: those conversations' lists are stale until their next message.",
             mapping_metric(mapping_id, "DroppedEventCount", period),
             props.dropped_events,
         ),
     )
-    for id_, metric, threshold in counts:
-        yield AlarmSpec(
-            id=id_,
-            description=PROCESSOR_ALARM_DESCRIPTIONS[id_],
-            metric=metric,
-            threshold=threshold,
-        )
+    for id_, description, metric, threshold in counts:
+        yield AlarmSpec(id=id_, description=description, metric=metric, threshold=threshold)
 
 
 class Monitoring(Construct):
