@@ -83,7 +83,8 @@ def write_docs(parts: Mapping[str, Any]) -> list[Path]:
     return changed
 
 
-def _table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[str]:
+def markdown_table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[str]:
+    """A Markdown table's lines, and a blank line after it."""
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
     return [*lines, ""]
@@ -116,7 +117,7 @@ def _synth(part: Mapping[str, Any]) -> list[str]:
             " CPU: user and system time of the CLI and every process under it, steadier than "
             "wall time when other work shares the machine."
         )
-    lines += _table(header, rows)
+    lines += markdown_table(header, rows)
     if not part.get("breakdown"):
         return lines
     lines += [
@@ -126,13 +127,13 @@ def _synth(part: Mapping[str, Any]) -> list[str]:
         "what running them costs within synth; `build:` rows are the units of the stack.",
         "",
     ]
-    return lines + _table(*synth_breakdown.table(part["breakdown"]))
+    return lines + markdown_table(*synth_breakdown.table(part["breakdown"]))
 
 
 def _tests(part: Mapping[str, Any]) -> list[str]:
     rows = [(name, v["tests"], v["seconds"]) for name, v in part["parts"].items()]
     lines = ["Times from pytest's own JUnit report of one run of `make test`.", ""]
-    lines += _table(["part", "tests", "test seconds (summed over workers)"], rows)
+    lines += markdown_table(["part", "tests", "test seconds (summed over workers)"], rows)
     return [*lines, f"`make test`, wall clock on every core: {part['wall_s']} s.", ""]
 
 
@@ -150,7 +151,7 @@ def _cold_start(part: Mapping[str, Any]) -> list[str]:
         f"`python -X importtime`, cumulative, median of {part['runs']} fresh interpreters.",
         "",
     ]
-    return lines + _table(["measure", "value"], rows)
+    return lines + markdown_table(["measure", "value"], rows)
 
 
 def _processor(part: Mapping[str, Any]) -> list[str]:
@@ -174,7 +175,7 @@ def _processor(part: Mapping[str, Any]) -> list[str]:
              scenario["ratios"].get(key, ""))
             for key in keys
         ]  # fmt: skip
-        lines += _table(["per message", "ours", "course", "course / ours"], rows)
+        lines += markdown_table(["per message", "ours", "course", "course / ours"], rows)
     return lines
 
 
@@ -208,7 +209,7 @@ def _end_to_end(part: Mapping[str, Any]) -> list[str]:
         "course invocations/msg",
         "rows correct",
     ]
-    return lines + _table(header, rows)
+    return lines + markdown_table(header, rows)
 
 
 def _throughput(part: Mapping[str, Any]) -> list[str]:
@@ -233,7 +234,7 @@ def _throughput(part: Mapping[str, Any]) -> list[str]:
         for q, b in zip(quiet, busy, strict=True)
     ]
     header = ["round trip ms", "quiet msg/s", "quiet CPU ms/msg", "busy msg/s", "busy CPU ms/msg"]
-    lines += _table(header, rows)
+    lines += markdown_table(header, rows)
     lag = part["lagging"]
     lines += [
         f"Quiet batch at 5 ms: **{part['ratio_5ms_to_0ms']}** of its 0 ms rate (goal: 0.8).",
@@ -256,7 +257,7 @@ def _throughput(part: Mapping[str, Any]) -> list[str]:
         f"{name} {v['memory_mb']} MB: {v['msg_per_s']} msg/s"
         for name, v in capacity["by_stage"].items()
     )
-    lines += _table(["memory MB", "msg/s"], capacity["by_memory_mb"].items())
+    lines += markdown_table(["memory MB", "msg/s"], capacity["by_memory_mb"].items())
     lines += [
         f"Stages today: {stages}. A shard's 1,000 writes/s would need "
         f"{capacity['memory_mb_for_a_full_shard']:,} MB.",
@@ -288,7 +289,7 @@ def _reads(part: Mapping[str, Any]) -> list[str]:
         f"the tools report them. A seed group row is {sizes['min']}-{sizes['max']} bytes.",
         "",
     ]
-    return lines + _table(["read", "bytes", "RCU", "requests"], rows)
+    return lines + markdown_table(["read", "bytes", "RCU", "requests"], rows)
 
 
 def _authorization(part: Mapping[str, Any]) -> list[str]:
@@ -301,7 +302,7 @@ def _authorization(part: Mapping[str, Any]) -> list[str]:
         "(`python -m bench.authz_bench`). Added latency is the authorization time inside the "
         f"endpoint; goal: median <= {part['goal_median_ms']} ms.",
         "",
-        *_table(
+        *markdown_table(
             ["measure", "median (ms)", "p99 (ms)"],
             [
                 ["authorization, added per call", added["median"], added["p99"]],
@@ -325,7 +326,7 @@ def _worker(part: Mapping[str, Any]) -> list[str]:
         ("through the worker", part["worker"]["median_ms"], part["worker"]["p99_ms"]),
         ("worker overhead", part["overhead_median_ms"], part["overhead_p99_ms"]),
     ]
-    lines += _table(["warm invocation", "median ms", "p99 ms"], rows)
+    lines += markdown_table(["warm invocation", "median ms", "p99 ms"], rows)
     goal = "met" if part["overhead_median_ms"] <= part["goal_overhead_median_ms"] else "NOT met"
     lines += [
         f"Goal: overhead <= {part['goal_overhead_median_ms']} ms median ({goal}).",
@@ -335,7 +336,7 @@ def _worker(part: Mapping[str, Any]) -> list[str]:
         ("trivial handler", part["cold_start_echo_ms"]),
         ("stream processor package (imports boto3)", part["cold_start_processor_ms"]),
     ]
-    lines += _table(["cold start", "median ms"], cold)
+    lines += markdown_table(["cold start", "median ms"], cold)
     return [
         *lines,
         f"The stream processor's worker after init: {part['processor_virtual_mb']} MB of address "

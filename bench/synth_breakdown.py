@@ -21,6 +21,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Final
 
+from stacks.context import cdk_json_context
+
 PROJECT_ROOT: Final = Path(__file__).resolve().parent.parent
 BASELINE: Final = "baseline"
 WITHOUT_NAG: Final = "without-nag"
@@ -60,11 +62,6 @@ class _Phases:
         self._last = now
 
 
-def _cdk_json_context() -> dict[str, Any]:
-    # What the CLI hands the app (feature flags), as tests/infra does.
-    return dict(json.loads((PROJECT_ROOT / "cdk.json").read_text())["context"])
-
-
 def _timed_units(module: Any, seconds: dict[str, float]) -> None:
     """Time each construct the stack module composes (a subclass that only times __init__)."""
     from constructs import Construct
@@ -100,7 +97,7 @@ def _stage_phases(stage: str, outdir: str, *, nag: bool) -> dict[str, float]:
     from stacks.app import add_nag_checks, stack_settings
 
     phases.lap("import_app_modules")
-    app = cdk.App(context=_cdk_json_context(), outdir=outdir)
+    app = cdk.App(context=cdk_json_context(PROJECT_ROOT), outdir=outdir)
     phases.lap("app")
     settings = stack_settings(app, stage)
     units: dict[str, float] = {}
@@ -123,23 +120,12 @@ def _baseline_phases(outdir: str) -> dict[str, float]:
     import aws_cdk as cdk
 
     phases.lap("import_aws_cdk")
-    from aws_cdk import aws_dynamodb as dynamodb
-
-    from cruddur_messages import schema
+    from bench.baseline.app import add_table
 
     phases.lap("import_app_modules")
-    app = cdk.App(context=_cdk_json_context(), outdir=outdir)
+    app = cdk.App(context=cdk_json_context(PROJECT_ROOT), outdir=outdir)
     phases.lap("app")
-    stack = cdk.Stack(app, "BaselineTable")
-    dynamodb.Table(
-        stack,
-        "Table",
-        partition_key=dynamodb.Attribute(
-            name=schema.PARTITION_KEY, type=dynamodb.AttributeType.STRING
-        ),
-        sort_key=dynamodb.Attribute(name=schema.SORT_KEY, type=dynamodb.AttributeType.STRING),
-        billing_mode=dynamodb.BillingMode.PROVISIONED,
-    )
+    add_table(app)
     phases.lap("build")
     app.synth()
     phases.lap("synth")
@@ -193,14 +179,6 @@ def table(phases: Mapping[str, Mapping[str, float]]) -> tuple[list[str], list[li
     return ["phase", *(f"{t} s" for t in targets)], rows
 
 
-def render(phases: Mapping[str, Mapping[str, float]]) -> str:
-    header, rows = table(phases)
-    return "\n".join(
-        "| " + " | ".join(str(cell) for cell in row) + " |"
-        for row in [header, ["---"] * len(header), *rows]
-    )
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--runs", type=int, default=5)
@@ -210,13 +188,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.child:
         _child(*args.child)
         return 0
-    from bench import measure
+    from bench import measure, report
 
     with measure.scratch_dir() as scratch:
         phases = measure_breakdown(
             args.runs, stage=args.stage, scratch=Path(scratch), env=measure.toolchain_env()
         )
-    print(render(phases))
+    print("\n".join(report.markdown_table(*table(phases))))
     return 0
 
 

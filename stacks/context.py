@@ -9,7 +9,9 @@ cdk.json's or cdk.context.json's context.
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, Final
 
 from stacks.props import InvalidSettingsError, check_emails, check_table_name
@@ -17,6 +19,13 @@ from stacks.settings import StageSettings
 
 TABLE_NAME_KEY: Final = "table_name"
 ALARM_EMAIL_KEY: Final = "alarm_email"
+
+
+def cdk_json_context(project_root: Path) -> dict[str, Any]:
+    """The "context" block of the project's cdk.json (feature flags, the default stage): what the
+    CLI hands the app, for callers that build the app in their own process."""
+    context: dict[str, Any] = json.loads((project_root / "cdk.json").read_text())["context"]
+    return context
 
 
 def _emails(value: object) -> tuple[str, ...]:

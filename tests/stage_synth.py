@@ -22,14 +22,15 @@ if _NODE_BIN.is_dir() and not os.environ.get("PATH", "").startswith(str(_NODE_BI
 import aws_cdk as cdk  # noqa: E402
 from aws_cdk.assertions import Template  # noqa: E402
 
+from stacks import context  # noqa: E402
 from stacks.app import build_app  # noqa: E402
 from stacks.messaging_stack import MessagingStack  # noqa: E402
 from stacks.settings import STAGES, StageSettings  # noqa: E402
 
 
 def cdk_json_context() -> dict[str, Any]:
-    """The "context" block of cdk.json: feature flags and the default stage."""
-    return dict(json.loads((ROOT / "cdk.json").read_text())["context"])
+    """The context the CLI hands this checkout's app from cdk.json."""
+    return context.cdk_json_context(ROOT)
 
 
 @dataclass(frozen=True)
