@@ -13,6 +13,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+from local import cloud
 from tools.cli import cli
 
 BIN = Path(__file__).resolve().parents[2] / "bin" / "ddb"
@@ -20,6 +21,8 @@ BIN = Path(__file__).resolve().parents[2] / "bin" / "ddb"
 
 @dataclass(frozen=True)
 class Ran:
+    """A command run in-process: its exit code and what it wrote."""
+
     returncode: int
     stdout: str
     stderr: str
@@ -27,20 +30,10 @@ class Ran:
 
 def tool_env(endpoint: str, **extra: str) -> dict[str, str]:
     """This process's environment without AWS_* or DDB_* variables, pointed at `endpoint` with
-    dummy keys (what a person's shell gives the scripts), plus `extra`."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "DDB_"))}
-    env.update(
-        {
-            "AWS_ENDPOINT_URL": endpoint,
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_REGION": "us-east-1",
-            # Wide enough that rich never wraps a message inside a table cell.
-            "COLUMNS": "400",
-            **extra,
-        }
-    )
-    return env
+    the local cloud's dummy keys (what a person's shell gives the scripts), plus `extra`."""
+    own = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "DDB_"))}
+    # Wide enough that rich never wraps a message inside a table cell.
+    return cloud.environment(endpoint, base=own) | {"COLUMNS": "400", **extra}
 
 
 def run(command: str, *args: str, env: Mapping[str, str], stdin: str | None = None) -> Ran:

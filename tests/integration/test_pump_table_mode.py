@@ -11,11 +11,11 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from ddb_cli import Ran
 
 from cruddur_messages import schema
 from cruddur_messages.models import User
@@ -24,13 +24,6 @@ from local import cloud
 from local.pump import TABLE_MODE_DEFAULTS, table_mapping
 from local.pump.cli import main
 from stacks.settings import LOCAL
-
-
-@dataclass(frozen=True)
-class Ran:
-    returncode: int
-    stdout: str
-    stderr: str
 
 
 @pytest.fixture
