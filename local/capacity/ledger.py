@@ -39,6 +39,7 @@ class Window:
 
     usage: dict[Resource, Usage] = field(default_factory=dict)
     throttled_requests: dict[tuple[str, str, str, str], int] = field(default_factory=dict)
+    system_errors: dict[tuple[str, str, str, str], int] = field(default_factory=dict)
 
 
 class Ledger:
@@ -92,6 +93,13 @@ class Ledger:
                 key = (account, region, table, operation)
                 for window in (self.totals, self.pending):
                     window.throttled_requests[key] = window.throttled_requests.get(key, 0) + 1
+
+    def system_error(self, where: tuple[str, str], table: str, operation: str) -> None:
+        """A request moto could not serve (the client got an HTTP 500)."""
+        key = (*where, table, operation)
+        with self._lock:
+            for window in (self.totals, self.pending):
+                window.system_errors[key] = window.system_errors.get(key, 0) + 1
 
     def drain(self) -> Window:
         """What was recorded since the last drain (for the metrics publisher)."""
