@@ -22,7 +22,7 @@ from typing import Any
 
 from cruddur_messages.models import Message, MessageGroup
 from cruddur_messages.store import MessageStore
-from local import authz, cloud, deploy, server
+from local import authz, capacity, cloud, deploy, server
 from local.pump import PROJECT_ROOT, StreamPump
 from tools import users
 
@@ -92,8 +92,9 @@ def ddb(command: str, *args: str, endpoint: str, table: str, log: Log) -> None:
 
 def on_local_cloud(port: int, steps: Callable[[str], int], *, log: Log = print) -> int:
     """Start the endpoint on `port`, return `steps(endpoint)`, and stop the endpoint whatever
-    happens, then log the audit summary. An endpoint that cannot start (the port is taken, the
-    policy engine cannot run) or a step that raises is one error line and exit 1."""
+    happens, then log the audit summary and the capacity line. An endpoint that cannot start
+    (the port is taken, the policy engine cannot run) or a step that raises is one error line and
+    exit 1."""
     try:
         endpoint_server = server.start(port)
     except server.StartError as error:
@@ -110,6 +111,7 @@ def on_local_cloud(port: int, steps: Callable[[str], int], *, log: Log = print) 
     finally:
         endpoint_server.stop()
         log(authz.audit_summary())
+        log(capacity.summary())
 
 
 def run_demo(port: int, *, log: Log = print, state_dir: Path | None = None) -> int:
