@@ -42,11 +42,20 @@ class Window:
     system_errors: dict[tuple[str, str, str, str], int] = field(default_factory=dict)
 
 
+_TIMINGS_KEPT = 10_000
+
+
 class Ledger:
     def __init__(self) -> None:
         self._lock = threading.Lock()  # the publisher thread drains what requests record
         self.totals = Window()
         self.pending = Window()
+        # The layer's own time per metered request (not moto's), for `make bench`.
+        self.seconds: list[float] = []
+
+    def timed(self, elapsed_s: float) -> None:
+        if len(self.seconds) < _TIMINGS_KEPT:
+            self.seconds.append(elapsed_s)
 
     def _record(self, resource: Resource, usage: Usage) -> None:
         for window in (self.totals, self.pending):
@@ -110,6 +119,7 @@ class Ledger:
     def reset(self) -> None:
         with self._lock:
             self.totals, self.pending = Window(), Window()
+            self.seconds.clear()
 
     def counts(self) -> dict[str, Any]:
         """The totals as JSON-ready data: {table: {"table": {...}, "indexes": {name: {...}}}}."""

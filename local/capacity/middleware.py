@@ -12,6 +12,7 @@ import io
 import json
 import os
 import re
+import time
 import uuid
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Final
@@ -37,12 +38,19 @@ _DEFAULT_REGION: Final = "us-east-1"
 CAPACITY_PATH: Final = "/_local/capacity"
 
 
+_ACCOUNTS: dict[str, str] = {}  # access key -> account: a key's account never changes
+
+
 def _where(environ: WSGIEnvironment) -> tuple[str, str]:
     """The account and region moto serves the request in (moto's own order of precedence)."""
     found = _CREDENTIAL.search(str(environ.get("HTTP_AUTHORIZATION", "")))
     access_key, region = (found.group(1), found.group(2)) if found else ("", _DEFAULT_REGION)
     account = os.environ.get("MOTO_ACCOUNT_ID") or environ.get("HTTP_X_MOTO_ACCOUNT_ID")
-    return str(account or get_account_id_from(access_key)), region
+    if not account:
+        account = _ACCOUNTS.get(access_key)
+        if account is None:
+            account = _ACCOUNTS[access_key] = str(get_account_id_from(access_key))
+    return str(account), region
 
 
 def _parts(consumed: Consumed) -> Iterable[tuple[str | None, str, float]]:
@@ -72,6 +80,7 @@ class CapacityApp:
         self.buckets = buckets
         self.ledger = ledger
         self.enforce = enforce
+        self._moto_s = 0.0  # time in moto during the current request (not the layer's own)
 
     # -- buckets ---------------------------------------------------------------------------
 
@@ -129,6 +138,7 @@ class CapacityApp:
         operation = target[len(_TARGET_PREFIX) :] if target.startswith(_TARGET_PREFIX) else ""
         if operation not in plan.METERED:
             return self._app(environ, start_response)
+        started = time.perf_counter()
         length = int(environ.get("CONTENT_LENGTH") or 0)
         raw = environ["wsgi.input"].read(length) if length else b""
         environ["wsgi.input"] = io.BytesIO(raw)
@@ -140,7 +150,10 @@ class CapacityApp:
         actions = plan.actions(operation, body, lambda name: deployed.find(*where, name))
         if not actions:
             return self._app(environ, start_response)
-        return self._serve(environ, start_response, operation, body, actions=actions, where=where)
+        self._moto_s = 0.0
+        answer = self._serve(environ, start_response, operation, body, actions=actions, where=where)
+        self.ledger.timed(time.perf_counter() - started - self._moto_s)
+        return answer
 
     def _serve(
         self,
@@ -174,8 +187,9 @@ class CapacityApp:
             for table, consumed in grouped.values():
                 self.ledger.consumed(where, consumed, self._provisioned(table))
             if succeeded:
-                chunks = self._rewrite(operation, body, chunks, grouped, refused)
-                headers = _replace_checksum(headers, chunks)
+                rewritten = self._rewrite(operation, body, chunks, grouped, refused)
+                if rewritten is not chunks:
+                    chunks, headers = rewritten, _replace_checksum(headers, rewritten)
         start_response(status, headers)
         return [chunks]
 
@@ -188,6 +202,7 @@ class CapacityApp:
     ) -> tuple[str, list[tuple[str, str]], bytes, list[int]]:
         """moto's answer (status, headers, body) and the sizes its Query/Scan page read."""
         PAGE.sizes = [] if any(action.kind == "Page" for action in admitted) else None
+        PAGE.seconds = 0.0
         captured: dict[str, Any] = {}
 
         def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
@@ -195,6 +210,7 @@ class CapacityApp:
             return lambda _: None
 
         tables = dict.fromkeys(action.name for action in admitted)
+        moto_started = time.perf_counter()
         try:
             chunks = b"".join(self._app(environ, capture))
             sizes = list(PAGE.sizes or [])
@@ -204,6 +220,7 @@ class CapacityApp:
             raise
         finally:
             PAGE.sizes = None
+            self._moto_s = time.perf_counter() - moto_started - PAGE.seconds
         status: str = captured.get("status", "500 Internal Server Error")
         if status.startswith("5"):
             for name in tables:
@@ -283,6 +300,8 @@ class CapacityApp:
         refused: list[plan.Action],
     ) -> bytes:
         mode = str(body.get("ReturnConsumedCapacity", "NONE"))
+        if mode not in ("TOTAL", "INDEXES") and not refused and b'"ConsumedCapacity"' not in chunks:
+            return chunks  # nothing to write: the answer stays moto's bytes
         try:
             answer = json.loads(chunks)
         except ValueError:
