@@ -26,7 +26,7 @@ MARKER: Final = re.compile(
     r"<!-- bench:(?P<key>[\w.:-]+)(?: (?P<spec>[^ ]+))? -->(?P<value>.*?)<!-- /bench -->"
 )
 # A run's own file is <date>.json; processor-<date>.json is processor_bench's standalone output.
-_RUN_FILE: Final = re.compile(r"\d{4}-\d{2}-\d{2}\.json")
+RUN_FILE: Final = re.compile(r"\d{4}-\d{2}-\d{2}\.json")
 
 
 def measured(part: Any) -> bool:
@@ -37,7 +37,7 @@ def latest_parts(results_dir: Path = RESULTS_DIR) -> dict[str, Mapping[str, Any]
     """Each part's figures from the newest run that measured it (a partial run, `--skip`,
     leaves the other parts' latest figures as they were)."""
     parts: dict[str, Mapping[str, Any]] = {}
-    for path in sorted(p for p in results_dir.glob("*.json") if _RUN_FILE.fullmatch(p.name)):
+    for path in sorted(p for p in results_dir.glob("*.json") if RUN_FILE.fullmatch(p.name)):
         run = json.loads(path.read_text(encoding="utf-8"))
         parts.update({name: part for name, part in run["parts"].items() if measured(part)})
     return parts

@@ -86,15 +86,23 @@ def environment() -> dict[str, Any]:
 
 
 def keep_earlier_figures(results: dict[str, Any], out: Path) -> None:
-    """A second run on the same day writes the same file: parts it did not measure keep the
-    figures the earlier run measured, instead of being lost to a `--skip`."""
-    if not out.exists():
-        return
-    earlier = json.loads(out.read_text(encoding="utf-8"))
-    for name, part in earlier.get("parts", {}).items():
-        if report.measured(part) and not report.measured(results["parts"].get(name)):
-            results["parts"][name] = {**part, "measured_by_run": part.get(
-                "measured_by_run", earlier.get("date"))}  # fmt: skip
+    """Parts this run did not measure (`--skip`, `--only`) keep the figures of the newest earlier
+    run that measured them (the same day's file first, then earlier days'), so the results file
+    and bench/README.md still show every part."""
+    runs = sorted(
+        (
+            p
+            for p in out.parent.glob("*.json")
+            if report.RUN_FILE.fullmatch(p.name) and p.name <= out.name
+        ),
+        reverse=True,
+    )
+    for path in runs:
+        earlier = json.loads(path.read_text(encoding="utf-8"))
+        for name, part in earlier.get("parts", {}).items():
+            if report.measured(part) and not report.measured(results["parts"].get(name)):
+                results["parts"][name] = {**part, "measured_by_run": part.get(
+                    "measured_by_run", earlier.get("date"))}  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -122,6 +122,24 @@ def test_a_partial_run_keeps_the_days_earlier_figures(tmp_path: Path) -> None:
     }
 
 
+def test_a_partial_run_keeps_the_latest_figures_of_earlier_days(tmp_path: Path) -> None:
+    """`--only` on a new day keeps every other part from the newest run that measured it."""
+    from bench import run
+
+    older = {"date": "2026-01-01T08:00:00+00:00", "parts": {"a": {"v": 1}, "b": {"v": 1}}}
+    newer = {"date": "2026-01-02T08:00:00+00:00", "parts": {"b": {"v": 2}}}
+    (tmp_path / "2026-01-01.json").write_text(json.dumps(older))
+    (tmp_path / "2026-01-02.json").write_text(json.dumps(newer))
+    (tmp_path / "processor-2026-01-03.json").write_text(json.dumps({"parts": {"a": {"v": 9}}}))
+    results: dict[str, Any] = {"parts": {"c": {"v": 3}}}
+    run.keep_earlier_figures(results, tmp_path / "2026-01-03.json")
+    assert results["parts"] == {
+        "a": {"v": 1, "measured_by_run": "2026-01-01T08:00:00+00:00"},
+        "b": {"v": 2, "measured_by_run": "2026-01-02T08:00:00+00:00"},
+        "c": {"v": 3},
+    }
+
+
 def test_reads_table_shows_bytes_units_and_requests() -> None:
     page = {"bytes": 6202, "rcu": 1.0, "requests": 1}
     reads = {
