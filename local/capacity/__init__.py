@@ -22,7 +22,7 @@ import urllib.request
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, Final
 
-from local.capacity import reads
+from local.capacity import deployed, reads
 from local.capacity.buckets import MONOTONIC, Buckets, Clock
 from local.capacity.ledger import Ledger
 from local.capacity.metrics import INTERVAL_S as METRICS_INTERVAL_S
@@ -72,6 +72,24 @@ class Running:
         """Publish AWS/DynamoDB metrics every interval, under the endpoint's request lock."""
         self.publisher = Publisher(self.ledger, lock, interval_s=self.metrics_interval_s)
         self.publisher.start()
+
+    def spend_burst(self, table: str) -> int:
+        """Empty every bucket of `table` (and its indexes), as a table that has spent its burst
+        and has not been idle since; for tests of what a throttled table does. Call it while no
+        request runs (between requests). The number of buckets emptied."""
+        emptied = 0
+        now = self.buckets.clock()
+        for deployed_table in deployed.every_table():
+            if deployed_table.schema.name != table or deployed_table.on_demand:
+                continue
+            for index in (None, *(i.name for i in deployed_table.schema.indexes)):
+                throughput = deployed_table.throughput(index)
+                for kind, rate in (("Read", throughput.read), ("Write", throughput.write)):
+                    key = (deployed_table.arn, deployed_table.generation, index, kind)
+                    bucket = self.buckets.bucket(key, rate)
+                    bucket.balance, bucket.updated_at = 0.0, now
+                    emptied += 1
+        return emptied
 
     def stop(self) -> None:
         """Stop publishing, after publishing what is left."""

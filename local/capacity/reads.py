@@ -10,6 +10,7 @@ applies them exactly as moto does. Outside a metered request it calls moto's met
 from __future__ import annotations
 
 import inspect
+import threading
 import time
 from typing import Any
 
@@ -19,8 +20,9 @@ from local.capacity.deployed import wire
 from tools.item_sizes import item_size
 
 
-class PageSizes:
-    """The sizes read by the page being served; None when no metered request runs."""
+class PageSizes(threading.local):
+    """The sizes read by the page being served; None when no metered request runs. Per thread:
+    two endpoints in one process (a test's own next to the session's) serve requests at once."""
 
     sizes: list[int] | None = None
     seconds: float = 0.0  # spent sizing them: the meter's time, not moto's

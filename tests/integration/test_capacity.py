@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
 import boto3
 import pytest
@@ -36,22 +36,32 @@ def clock() -> ManualClock:
     return ManualClock()
 
 
+class Endpoint(NamedTuple):
+    server: Any
+    url: str
+
+
 @pytest.fixture(scope="module")
-def client(clock: ManualClock) -> Iterator[Any]:
-    """An endpoint of its own (its clock is the test's), and a client that never retries, so each
-    refusal is seen as DynamoDB sends it."""
+def endpoint(clock: ManualClock) -> Iterator[Endpoint]:
+    """An endpoint of its own: its capacity clock is the test's."""
     port = server.free_port()
-    endpoint = server.start(port, authorize=False, capacity_clock=clock)
+    running = server.start(port, authorize=False, capacity_clock=clock)
     try:
-        with cloud.offline_environ():
-            yield boto3.client(
-                "dynamodb",
-                endpoint_url=cloud.endpoint_url(port),
-                region_name=cloud.REGION,
-                config=Config(retries={"total_max_attempts": 1}),
-            )
+        yield Endpoint(running, cloud.endpoint_url(port))
     finally:
-        endpoint.stop()
+        running.stop()
+
+
+@pytest.fixture(scope="module")
+def client(endpoint: Endpoint) -> Iterator[Any]:
+    """A client that never retries, so each refusal is seen as DynamoDB sends it."""
+    with cloud.offline_environ():
+        yield boto3.client(
+            "dynamodb",
+            endpoint_url=endpoint.url,
+            region_name=cloud.REGION,
+            config=Config(retries={"total_max_attempts": 1}),
+        )
 
 
 def _table(client: Any, **capacity_kwargs: Any) -> str:
@@ -221,3 +231,16 @@ def test_the_http_counts_give_each_table_s_consumption_and_throttles(client: Any
     assert counts["table"]["provisioned_write"] == 1
     assert counts["indexes"][GSI]["consumed_write"] == 300  # the index projects `message`
     assert f"{table} 0 RCU / 300 WCU consumed (100 RCU / 1 WCU provisioned)" in capacity.summary()
+
+
+def test_spend_burst_leaves_a_table_with_only_its_provisioned_rate(
+    endpoint: Endpoint, client: Any, clock: ManualClock
+) -> None:
+    """What a test of a throttled table starts from (issue 22's e2e, issue 24's alarms)."""
+    table = _table(client, read_capacity=100, write_capacity=10, gsi_write_capacity=100)
+    assert endpoint.server.capacity.spend_burst(table) == 4  # table and index, read and write
+    _throttled(lambda: client.put_item(TableName=table, Item=_item(1, "refused")))
+    clock.now += 1  # one second at 10 WCU: ten 1 KB writes, not an eleventh
+    for n in range(10):
+        client.put_item(TableName=table, Item=_item(1, f"s{n}"))
+    _throttled(lambda: client.put_item(TableName=table, Item=_item(1, "refused")))
