@@ -244,3 +244,60 @@ def test_spend_burst_leaves_a_table_with_only_its_provisioned_rate(
     for n in range(10):
         client.put_item(TableName=table, Item=_item(1, f"s{n}"))
     _throttled(lambda: client.put_item(TableName=table, Item=_item(1, "refused")))
+
+
+def test_an_update_that_moves_an_index_key_costs_the_index_a_delete_and_a_put(client: Any) -> None:
+    table = _table(client, read_capacity=10, write_capacity=10)
+    client.put_item(TableName=table, Item=_item(2, "moved", group="a"))
+    key = {schema.PARTITION_KEY: {"S": "MSG#capacity"}, schema.SORT_KEY: {"S": "moved"}}
+    answer = client.update_item(
+        TableName=table,
+        Key=key,
+        UpdateExpression="SET #g = :b",
+        ExpressionAttributeNames={"#g": schema.GSI_PARTITION_KEY},
+        ExpressionAttributeValues={":b": {"S": "b"}},
+        ReturnConsumedCapacity="INDEXES",
+    )
+    assert answer["ConsumedCapacity"] == {
+        "TableName": table,
+        "CapacityUnits": 6.0,  # 2 KB item: 2 on the table, 2 + 2 on the index
+        "Table": {"CapacityUnits": 2.0},
+        "GlobalSecondaryIndexes": {GSI: {"CapacityUnits": 4.0}},
+    }
+
+
+def test_a_failed_condition_consumes_the_existing_item_s_units(client: Any) -> None:
+    table = _table(client, read_capacity=10, write_capacity=10)
+    client.put_item(TableName=table, Item=_item(3, "kept", group="g"))
+    with pytest.raises(client.exceptions.ConditionalCheckFailedException):
+        client.put_item(
+            TableName=table,
+            Item=_item(1, "kept"),
+            ConditionExpression="attribute_not_exists(pk)",
+        )
+    usage = capacity.counts(client.meta.endpoint_url)[table]
+    assert usage["table"]["consumed_write"] == 3 + 3  # the put, then the refused put's 3 KB
+    assert usage["indexes"][GSI]["consumed_write"] == 3  # the index only for the first
+
+
+def test_batch_get_charges_each_item_and_returns_what_the_buckets_refuse(
+    endpoint: Endpoint, client: Any
+) -> None:
+    table = _table(client, read_capacity=1, write_capacity=100)
+    for n in range(2):
+        client.put_item(TableName=table, Item=_item(5, f"r{n}"))
+    keys = [
+        {schema.PARTITION_KEY: {"S": "MSG#capacity"}, schema.SORT_KEY: {"S": f"r{n}"}}
+        for n in range(2)
+    ]
+    answer = client.batch_get_item(
+        RequestItems={table: {"Keys": keys, "ConsistentRead": True}},
+        ReturnConsumedCapacity="TOTAL",
+    )
+    assert answer["ConsumedCapacity"] == [{"TableName": table, "CapacityUnits": 4.0}]  # 2 x 8 KB
+    endpoint.server.capacity.spend_burst(table)
+    endpoint.server.capacity.buckets.clock.now += 2  # two strongly consistent units: one item
+    answer = client.batch_get_item(RequestItems={table: {"Keys": keys, "ConsistentRead": True}})
+    assert len(answer["Responses"][table]) == 1
+    assert answer["UnprocessedKeys"][table]["Keys"] == keys[1:]
+    assert answer["UnprocessedKeys"][table]["ConsistentRead"] is True
