@@ -18,7 +18,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 export CDK_DISABLE_VERSION_CHECK := 1
 export CDK_DISABLE_CLI_TELEMETRY := true
 
-.PHONY: help setup synth diff test test-unit test-infra test-integration test-e2e lint format local demo bench clean
+.PHONY: help setup synth diff test test-unit test-infra test-integration test-e2e lint format local demo db db-stop bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -61,6 +61,12 @@ local: setup ## the local cloud on localhost:PORT (default 8000): cdk deploy int
 
 demo: setup ## start the local cloud on PORT (default 8000), deploy, send messages, run the pump, print them, stop (< 90 s)
 	$(PYTHON) -m local.demo --port '$(PORT)'
+
+db: setup ## the course's Postgres (PostgreSQL 16 from the pgserver wheel) with its users table; prints CONNECTION_URL
+	$(PYTHON) -m local.postgres start
+
+db-stop: setup ## stop the Postgres of make db (its data stays in .local-cloud/postgres)
+	$(PYTHON) -m local.postgres stop
 
 lint: setup ## ruff (lint and format check) and mypy
 	$(VENV)/bin/ruff check .
