@@ -63,12 +63,15 @@ def _pgserver() -> Any:
     return pgserver
 
 
-def serve(data_dir: Path = DATA_DIR, *, keep_running: bool) -> Any:
+def serve(data_dir: Path = DATA_DIR, *, keep_running: bool, delete_when_done: bool = False) -> Any:
     """Start the server on `data_dir` (initdb the first time) or join the one running there; the
-    pgserver handle. keep_running=False stops it when the last process using it exits (tests
-    share one server between their workers this way)."""
-    data_dir.parent.mkdir(parents=True, exist_ok=True)
-    return _pgserver().get_server(data_dir, cleanup_mode=None if keep_running else "stop")
+    pgserver handle. keep_running=False stops it when the last process using it leaves
+    (cleanup(), or at exit), and delete_when_done then removes `data_dir`: tests share one
+    server between their workers this way."""
+    # Made here, not by pgserver: two processes creating it at once must both succeed.
+    data_dir.mkdir(parents=True, exist_ok=True)
+    mode = None if keep_running else "delete" if delete_when_done else "stop"
+    return _pgserver().get_server(data_dir, cleanup_mode=mode)
 
 
 def create_database(server: Any, name: str) -> str:
