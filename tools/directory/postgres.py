@@ -83,9 +83,8 @@ def resolve(*, prod: bool, environ: Mapping[str, str] | None = None) -> Database
             f"{users.CONNECTION_URL_ENV} is not set and the local Postgres is not running: "
             "start it with `make db`"
         )
-    return Database(
-        url=running, name=f"the local Postgres (make db), {describe(running)}", local=True
-    )
+    name = f"database {local_postgres.DATABASE} of the local Postgres (make db)"
+    return Database(url=running, name=name, local=True)
 
 
 def _first_line(error: psycopg.Error) -> str:
@@ -129,7 +128,8 @@ def connect(db: Database) -> Iterator[psycopg.Connection[Any]]:
 
 
 def load_directory(*, prod: bool) -> users.Directory:
-    """The users table as a directory, validated as a users file is (tools/users.py)."""
+    """The users table as a directory, validated as a users file is (tools/users.py). Every row
+    is read: the check that no handle or uuid repeats needs them all (a seed table is small)."""
     db = resolve(prod=prod)
     with connect(db) as conn:
         rows = conn.execute(
