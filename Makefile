@@ -82,7 +82,10 @@ bench: setup ## measure synth, tests, cold start, processor cost and end-to-end 
 
 CLEANED := cdk.out cdk.out.* .local-cloud .pytest_cache .mypy_cache .ruff_cache .hypothesis build *.egg-info
 
+# A running `make db` server would outlive its deleted data directory: clean stops it first.
 clean: ## remove build outputs and the local clouds' state, saying which (keeps .venv and node_modules)
+	@if [ -f .local-cloud/postgres/postmaster.pid ] && [ -x $(PYTHON) ]; then \
+	  $(PYTHON) -m local.postgres stop; fi
 	@found="$(wildcard $(CLEANED))"; \
 	if [ -z "$$found" ]; then echo "clean: nothing to remove"; \
 	else echo "clean: removing $$found"; rm -rf $$found; fi
