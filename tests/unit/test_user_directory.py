@@ -118,3 +118,9 @@ def test_a_stale_or_missing_pid_file_means_no_local_server(
     tmp_path: pytest.TempPathFactory,
 ) -> None:
     assert local_postgres.running_url(tmp_path) is None  # type: ignore[arg-type]
+
+
+def test_prod_needs_a_pool_id_and_never_looks_one_up() -> None:
+    """No request is made (sockets are disabled here): the missing id is found first."""
+    with pytest.raises(ToolError, match="--prod needs AWS_COGNITO_USER_POOL_ID"):
+        cognito.connect(prod=True, pool_id=None, environ={"AWS_REGION": "eu-west-2"})

@@ -11,9 +11,12 @@ from directory_tools import add_pool_user, cognito
 
 from local import user_pool
 from tools import users
-from tools.directory.cognito import PAGE_SIZE
+from tools.directory import cognito as directory_cognito
 
 pytestmark = pytest.mark.integration
+
+# ListUsers' Limit: valid range 0-60 (Cognito API Reference, ListUsers).
+PAGE_SIZE = 60
 
 
 def test_lists_every_user_of_the_users_file_with_their_sub(
@@ -33,9 +36,22 @@ def test_lists_every_user_of_the_users_file_with_their_sub(
 
 
 def test_reads_every_page_of_a_pool_larger_than_one_page(
-    pool_env: dict[str, str], pool_id: str, cognito_client: Any
+    pool_env: dict[str, str], pool_id: str, cognito_client: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """ListUsers returns at most 60 users a call: 130 more users make three pages."""
+    """ListUsers returns at most 60 users a call: 130 more users make three pages, each asked
+    for with AWS's largest Limit, each after the first with the token the one before gave."""
+    calls: list[dict[str, Any]] = []
+    make_client = directory_cognito.target_client
+
+    def recording_client(*args: Any, **kwargs: Any) -> Any:
+        client = make_client(*args, **kwargs)
+        client.meta.events.register(
+            "provide-client-params.cognito-idp.ListUsers",
+            lambda params, **_: calls.append(dict(params)),
+        )
+        return client
+
+    monkeypatch.setattr(directory_cognito, "target_client", recording_client)
     extra = {
         f"user_{n:03d}": add_pool_user(cognito_client, pool_id, f"user_{n:03d}") for n in range(130)
     }
@@ -48,7 +64,10 @@ def test_reads_every_page_of_a_pool_larger_than_one_page(
     listed = json.loads(result.stdout)
     assert len(listed) == 133
     assert {handle: listed[handle] for handle in extra} == extra
+    assert [call["Limit"] for call in calls] == [PAGE_SIZE] * 3
+    assert ["PaginationToken" in call for call in calls] == [False, True, True]
 
+    calls.clear()
     table = cognito("list-users", env=pool_env)
     assert "133 users in" in table.stdout and "@user_129" in table.stdout
 
