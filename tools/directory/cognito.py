@@ -75,24 +75,26 @@ def connect(
     only) the local cloud's pool, found by name. Says on stderr where it goes."""
     env = os.environ if environ is None else environ
     target = resolve(prod=prod, environ=env, endpoint_envs=ENDPOINT_ENVS)
-    client = target_client(target, "cognito-idp")
-    kind = "AWS" if prod else "local"
-    where = f"{kind} {client.meta.endpoint_url} ({target.region})"
+    chosen: str | None = None
+    # Checked before the client is built: building one resolves credentials (with --prod, the
+    # whole chain), and a missing or malformed id needs none.
     if pool_id is not None:
         chosen = validate_pool_id(pool_id, source="--user-pool-id")
     elif env.get(POOL_ID_ENV, "").strip():
         chosen = validate_pool_id(env[POOL_ID_ENV], source=POOL_ID_ENV)
     elif prod:
         raise ToolError(f"--prod needs {POOL_ID_ENV} (or --user-pool-id): the pool's id")
-    else:
+    client = target_client(target, "cognito-idp")
+    kind = "AWS" if prod else "local"
+    where = f"{kind} {client.meta.endpoint_url} ({target.region})"
+    if chosen is None:
         with aws_errors(where, prod=prod):
-            found = user_pool.find_pool(client)
-        if found is None:
+            chosen = user_pool.find_pool(client)
+        if chosen is None:
             raise ToolError(
                 f"{POOL_ID_ENV} is not set and {where} has no pool named {user_pool.POOL_NAME} "
                 "(make local creates it)"
             )
-        chosen = found
     click.echo(f"cognito: {where}, user pool {chosen}", err=True)
     return UserPool(client=client, pool_id=chosen, where=where, prod=prod)
 
