@@ -23,10 +23,15 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 
+# setuptools' editable install of several package roots (".", "lambda_src") always warns that a
+# folder of the working directory named like a package may shadow it: here those folders are the
+# packages themselves, so that one informational box is silenced (every other warning still shows).
+EDITABLE_NOTICE := ignore:Editable installation:UserWarning
+
 $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -r requirements-dev.txt -e .
+	PYTHONWARNINGS='$(EDITABLE_NOTICE)' $(VENV)/bin/pip install --quiet -r requirements-dev.txt -e .
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
