@@ -22,7 +22,7 @@ from typing import Any
 
 from cruddur_messages.models import Message, MessageGroup
 from cruddur_messages.store import MessageStore
-from local import authz, cloud, deploy, server
+from local import authz, cloud, deploy, server, stopping
 from local.pump import PROJECT_ROOT, StreamPump
 from tools import users
 
@@ -104,6 +104,9 @@ def on_local_cloud(port: int, steps: Callable[[str], int], *, log: Log = print) 
     except StepError as error:
         log(f"error: {error}")
         return 1
+    except KeyboardInterrupt:  # Ctrl-C or a stop signal (local.stopping) before the end
+        log("stopped")
+        return 130
     except Exception as error:  # any failed step: say which, exit non-zero
         log(f"error: {type(error).__name__}: {error}")
         return 1
@@ -200,7 +203,12 @@ def main(argv: list[str] | None = None) -> int:
         print(line, flush=True)
 
     runner: Any = run_local if args.serve else run_demo
-    return int(runner(port, log=log))
+    stopping.stop_on_signals()
+    try:
+        return int(runner(port, log=log))
+    except KeyboardInterrupt:  # before the endpoint was up: nothing to stop yet
+        log("stopped")
+        return 130
 
 
 if __name__ == "__main__":

@@ -76,3 +76,13 @@ def test_an_endpoint_that_cannot_start_runs_no_step(monkeypatch: pytest.MonkeyPa
     code, lines = run(recorder(ran))
     assert (code, ran) == (1, [])
     assert len(lines) == 1 and lines[0].startswith("error: port 8123 is already in use")
+
+
+def test_a_stop_is_the_stopped_line_then_the_audit(endpoint: _Endpoint) -> None:
+    """Ctrl-C, or a stop signal turned into one by local.stopping, during any step."""
+
+    def steps(url: str) -> int:
+        raise KeyboardInterrupt
+
+    assert run(steps) == (130, ["stopped", authz.audit_summary()])
+    assert endpoint.stopped
