@@ -62,10 +62,10 @@ test-e2e: setup ## cdk deploy into the embedded cloud, then messages through the
 	$(PYTEST) tests/e2e
 
 local: setup ## the local cloud on localhost:PORT (default 8000): cdk deploy into it, then the stream pump until Ctrl-C
-	$(PYTHON) -m local.demo --serve --port '$(PORT)'
+	$(PYTHON) -m local.demo --serve --port '$(PORT)' --port-setting PORT=N
 
 demo: setup ## start the local cloud on PORT (default 8000), deploy, send messages, run the pump, print them, stop (< 90 s)
-	$(PYTHON) -m local.demo --port '$(PORT)'
+	$(PYTHON) -m local.demo --port '$(PORT)' --port-setting PORT=N
 
 lint: setup ## ruff (lint and format check) and mypy
 	$(VENV)/bin/ruff check .

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cruddur_messages import schema
 from cruddur_messages.models import Message, MessageGroup
 from cruddur_messages.store import MessageStore
 from local import authz, cloud, deploy, server, stopping
@@ -90,12 +91,18 @@ def ddb(command: str, *args: str, endpoint: str, table: str, log: Log) -> None:
         raise StepError(f"ddb {command} failed (exit {result.returncode})")
 
 
-def on_local_cloud(port: int, steps: Callable[[str], int], *, log: Log = print) -> int:
+def on_local_cloud(
+    port: int, steps: Callable[[str], int], *, log: Log = print, port_setting: str = "--port N"
+) -> int:
     """Start the endpoint on `port`, return `steps(endpoint)`, and stop the endpoint whatever
     happens, then log the audit summary. An endpoint that cannot start (the port is taken, the
-    policy engine cannot run) or a step that raises is one error line and exit 1."""
+    policy engine cannot run) or a step that raises is one error line and exit 1; a port taken is
+    advised in the user's own terms (`port_setting`: `PORT=N` through make)."""
     try:
         endpoint_server = server.start(port)
+    except server.PortInUseError as error:
+        log(f"error: {server.PortInUseError(error.port, port_setting=port_setting)}")
+        return 1
     except server.StartError as error:
         log(f"error: {error}")
         return 1
@@ -115,7 +122,9 @@ def on_local_cloud(port: int, steps: Callable[[str], int], *, log: Log = print) 
         log(authz.audit_summary())
 
 
-def run_demo(port: int, *, log: Log = print, state_dir: Path | None = None) -> int:
+def run_demo(
+    port: int, *, log: Log = print, state_dir: Path | None = None, port_setting: str = "--port N"
+) -> int:
     """The one-shot demo; 0 if every step worked, 1 otherwise (with a one-line reason)."""
     started = time.monotonic()
 
@@ -154,20 +163,24 @@ def run_demo(port: int, *, log: Log = print, state_dir: Path | None = None) -> i
         log(f"\ndemo finished in {time.monotonic() - started:.0f}s; the local cloud is stopped")
         return 0
 
-    return on_local_cloud(port, steps, log=log)
+    return on_local_cloud(port, steps, log=log, port_setting=port_setting)
 
 
-def run_local(port: int, *, log: Log = print) -> int:
+def scan_hint(endpoint: str, table: str) -> str:
+    """The ddb command that lists the table, with only what differs from the tools' defaults."""
+    variable = "" if endpoint == cloud.endpoint_url() else f"AWS_ENDPOINT_URL={endpoint} "
+    option = "" if table == schema.TABLE_NAME_DEFAULT else f" --table {table}"
+    return f"{variable}bin/ddb/scan{option}"
+
+
+def run_local(port: int, *, log: Log = print, port_setting: str = "--port N") -> int:
     """`make local`: endpoint + deploy, then the pump in the foreground until Ctrl-C."""
 
     def steps(endpoint: str) -> int:
         try:
             log(f"local cloud on {endpoint}; state is in memory and ends with this process")
             deployment = deploy.deploy(endpoint)
-            log(
-                f"table {deployment.table_name}; "
-                f"try: AWS_ENDPOINT_URL={endpoint} aws dynamodb scan ..."
-            )
+            log(f"table {deployment.table_name}; try: {scan_hint(endpoint, deployment.table_name)}")
             pump = StreamPump.for_deployment(
                 endpoint,
                 state_dir=cloud.state_dir(port),
@@ -186,13 +199,15 @@ def run_local(port: int, *, log: Log = print) -> int:
             log("stopped")
         return 0
 
-    return on_local_cloud(port, steps, log=log)
+    return on_local_cloud(port, steps, log=log, port_setting=port_setting)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", default=str(cloud.DEFAULT_PORT))
     parser.add_argument("--serve", action="store_true", help="deploy, then pump until Ctrl-C")
+    # How the user set the port, for the advice when it is taken (the Makefile: PORT=N).
+    parser.add_argument("--port-setting", default="--port N", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     try:
         port = cloud.parse_port(args.port)
@@ -205,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
     runner: Any = run_local if args.serve else run_demo
     stopping.stop_on_signals()
     try:
-        return int(runner(port, log=log))
+        return int(runner(port, log=log, port_setting=args.port_setting))
     except KeyboardInterrupt:  # before the endpoint was up: nothing to stop yet
         log("stopped")
         return 130

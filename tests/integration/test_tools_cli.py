@@ -26,7 +26,7 @@ import pytest
 from ddb_cli import BIN, one_error_line, run, run_script, tool_env
 
 from cruddur_messages import schema
-from tools.cli import cli
+from tools.cli import cli, script_path
 
 REPO = Path(__file__).resolve().parents[2]
 SEED_FILE = REPO / "tools" / "data" / "conversation.txt"
@@ -110,7 +110,16 @@ def test_every_command_has_help(base_env: dict[str, str]) -> None:
     for script in SCRIPTS:
         result = run(script, "--help", env={**base_env, "AWS_ENDPOINT_URL": "http://nowhere:1"})
         assert result.returncode == 0, (script, result.stderr)
-        assert f"Usage: ddb {script.split('/')[-1]}" in result.stdout
+        assert f"Usage: bin/ddb/{script} " in result.stdout
+
+
+def test_a_usage_error_names_the_script_the_user_typed(base_env: dict[str, str]) -> None:
+    """Usage errors say `bin/ddb/...`, the command that exists, never the group behind them."""
+    for script in ("scan", "patterns/list-conversations"):
+        result = run(script, "--no-such-option", env=base_env)
+        assert result.returncode == 2
+        assert f"Usage: bin/ddb/{script} [OPTIONS]" in result.stderr
+        assert f"Try 'bin/ddb/{script} --help' for help." in result.stderr
 
 
 def test_every_script_is_the_wrapper_of_its_own_command() -> None:
@@ -118,6 +127,9 @@ def test_every_script_is_the_wrapper_of_its_own_command() -> None:
     own command and the way up to the repository from its own folder; every command of the CLI
     has one."""
     assert sorted(script.split("/")[-1] for script in SCRIPTS) == sorted(cli.commands)
+    assert sorted(f"bin/ddb/{script}" for script in SCRIPTS) == sorted(
+        map(script_path, cli.commands)
+    )
     template = _code((BIN / "drop").read_text())
     for script in SCRIPTS:
         command, up = script.split("/")[-1], "/.." * (script.count("/") + 2)
@@ -263,6 +275,9 @@ def test_missing_table_is_one_clear_error(
     assert result.returncode == 1
     line = one_error_line(result)
     assert f"table '{env_for['DDB_MESSAGE_TABLE']}' does not exist" in line
+    # Advice to create the table fits every command but the one that deletes it.
+    advice = "nothing to drop" if command == "drop" else "create it with bin/ddb/schema-load"
+    assert line.endswith(advice)
 
 
 def test_unreachable_endpoint_fails_fast(base_env: dict[str, str]) -> None:
@@ -273,7 +288,9 @@ def test_unreachable_endpoint_fails_fast(base_env: dict[str, str]) -> None:
     env = {**base_env, "AWS_ENDPOINT_URL": closed}
     result = run("list-tables", env=env)
     assert result.returncode == 1
-    assert f"cannot reach local {closed}" in one_error_line(result)
+    line = one_error_line(result)
+    assert f"cannot reach local {closed}" in line
+    assert "set AWS_ENDPOINT_URL=http://localhost:PORT" in line  # a cloud on another port
 
 
 def test_prod_without_credentials_is_one_clear_error(

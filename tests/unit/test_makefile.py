@@ -30,7 +30,7 @@ def make(*args: str, cwd: Path = REPO) -> str:
 def test_demo_and_local_take_a_port(target: str, extra: str) -> None:
     # -o setup: treat setup as done, so make prints only the target's own command.
     dry = make("-n", target, "PORT=8123", "-o", "setup")
-    assert f"-m local.demo {extra}--port '8123'" in dry
+    assert f"-m local.demo {extra}--port '8123' --port-setting PORT=N" in dry
     assert "--port '8000'" in make("-n", target, "-o", "setup")
 
 
