@@ -42,6 +42,7 @@ setup: $(VENV)/.installed node_modules/.installed ## create .venv and install th
 
 synth: setup ## synthesize the stack of STAGE (default dev) into cdk.out/
 	cdk synth --quiet -c stage=$(STAGE)
+	@$(PYTHON) -m stacks.assembly cdk.out
 
 diff: setup ## what the working tree changes in each stage vs BASE (default HEAD); guards stateful resources
 	@$(PYTHON) -m review --base '$(BASE)'

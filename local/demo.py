@@ -74,8 +74,10 @@ def ddb(command: str, *args: str, endpoint: str, table: str, log: Log) -> None:
     """Run one of the ddb tools (bin/ddb/...) against the local cloud, as a user would, and log
     its output; StepError if it fails (its own error line is logged already)."""
     env = cloud.environment(endpoint)
-    # Rich lays the tables out for this terminal, not for the pipe it writes to.
-    env["COLUMNS"] = str(shutil.get_terminal_size().columns)
+    if sys.stdout.isatty():  # rich lays the tables out for this terminal, not for its pipe
+        env["COLUMNS"] = str(shutil.get_terminal_size().columns)
+    else:  # piped on: one line per row, whatever the width (tools/output.py)
+        env.pop("COLUMNS", None)
     result = subprocess.run(
         [sys.executable, "-P", "-m", "tools", command, *args, "--table", table],
         cwd=PROJECT_ROOT,

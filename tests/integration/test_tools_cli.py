@@ -513,3 +513,19 @@ def test_scan_groups_items_by_kind(empty_table: dict[str, str], dynamodb_client:
     assert json.loads(run("scan", "--json", env=empty_table).stdout)["other"] == [
         {"pk": "NOTE#1", "sk": "x", "n": 1.5}
     ]
+
+
+def test_piped_tables_never_break_a_value(seeded: dict[str, Any]) -> None:
+    """Not a terminal and no COLUMNS (a pipe, a file): one line per row, every uuid and message
+    whole, so any value can be copied. At a terminal's 80 columns the same table folds them."""
+    piped = {k: v for k, v in seeded["env"].items() if k != "COLUMNS"}
+    wanted = [text for _, text in seed_lines()] + [seeded["group"]]
+
+    def broken(env: dict[str, str]) -> list[str]:
+        result = run("scan", env=env)
+        assert result.returncode == 0, result.stderr
+        lines = result.stdout.splitlines()
+        return [value for value in wanted if not any(value in line for line in lines)]
+
+    assert broken(piped) == []
+    assert broken({**piped, "COLUMNS": "80"}) != []  # the check above can fail

@@ -86,3 +86,7 @@ def test_setup_silences_only_the_editable_install_notice() -> None:
     assert "Installing 'x' as data is deprecated" in _warnings_shown(
         "Installing 'x' as data is deprecated", filters
     )
+
+
+def test_synth_says_what_it_wrote() -> None:
+    assert "-m stacks.assembly cdk.out" in make("-n", "synth", "-o", "setup")
