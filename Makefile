@@ -18,7 +18,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 export CDK_DISABLE_VERSION_CHECK := 1
 export CDK_DISABLE_CLI_TELEMETRY := true
 
-.PHONY: help setup synth diff test test-unit test-infra test-integration test-e2e lint format local demo bench clean
+.PHONY: help setup synth diff test test-unit test-infra test-integration test-e2e lint format local demo bench bench-docs clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -77,8 +77,11 @@ format: setup ## apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-bench: setup ## measure synth, tests, cold start, processor cost and end-to-end throughput (< 10 min)
+bench: setup ## measure synth, tests, cold start, processor cost and end-to-end throughput (< 10 min) into bench/runs/, untracked
 	$(PYTHON) -m bench.run
+
+bench-docs: setup ## make bench, then its figures into bench/results/, bench/README.md and the docs
+	$(PYTHON) -m bench.run --refresh-docs
 
 CLEANED := cdk.out cdk.out.* .local-cloud .pytest_cache .mypy_cache .ruff_cache .hypothesis build *.egg-info
 
