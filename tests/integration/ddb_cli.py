@@ -26,6 +26,7 @@ class Ran:
     returncode: int
     stdout: str
     stderr: str
+    output: str = ""  # stdout and stderr interleaved, as a terminal shows them
 
 
 def tool_env(endpoint: str, **extra: str) -> dict[str, str]:
@@ -55,7 +56,7 @@ def run(command: str, *args: str, env: Mapping[str, str], stdin: str | None = No
     stderr = result.stderr
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         stderr += "".join(traceback.format_exception(result.exception))
-    return Ran(result.exit_code, result.stdout, stderr)
+    return Ran(result.exit_code, result.stdout, stderr, result.output)
 
 
 def run_script(

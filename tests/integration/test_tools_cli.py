@@ -440,13 +440,16 @@ def test_list_conversations_by_handle_shows_the_other_person(seeded: dict[str, A
 
 
 def test_list_conversations_is_readable_in_an_80_column_terminal(seeded: dict[str, Any]) -> None:
-    """At 80 columns no line is wider, the group id is whole (folded in its cell, not cut) and
-    every word of the last message is there (not squeezed out of its column)."""
+    """At 80 columns no line of the table is wider, the group id is whole (folded in its cell,
+    not cut) and every word of the last message is there (not squeezed out of its column). The
+    capacity sentence after it is one line, which the terminal wraps (never split by rich)."""
     env = {**seeded["env"], "COLUMNS": "80"}
     listed = json.loads(run("patterns/list-conversations", "@bayko", "--json", env=env).stdout)
     result = run("patterns/list-conversations", "@bayko", env=env)
     assert result.returncode == 0, result.stderr
-    assert max(len(line) for line in result.stdout.splitlines()) <= 80
+    *table, summary = result.stdout.splitlines()
+    assert max(len(line) for line in table) <= 80
+    assert summary.startswith("consumed capacity: ") and summary.endswith(")")
     first_column = "".join(
         line.split("│")[1].strip() for line in result.stdout.splitlines() if line.startswith("│")
     )
