@@ -119,6 +119,11 @@ def closed_endpoint() -> str:
         ("unknown user", "bin/ddb/patterns/list-conversations nobody", {}),
         ("endpoint not a URL", "bin/ddb/list-tables", {"AWS_ENDPOINT_URL": "not-a-url"}),
         ("bad table name", "bin/ddb/scan --table ''", {}),
+        (
+            "`--prod`, no region",
+            "bin/ddb/list-tables --prod",
+            {"AWS_REGION": "", "AWS_DEFAULT_REGION": "", "AWS_CONFIG_FILE": "/nonexistent"},
+        ),
     ],
 )
 def test_the_errors_table_quotes_the_real_lines(
