@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import boto3
 from botocore.config import Config
 
-from cruddur_messages import schema
+from cruddur_messages import clients, schema
 from local import cloud
 from tools.errors import ToolError
 
@@ -89,12 +89,9 @@ def _check_endpoint(variable: str, endpoint: str) -> None:
 
 
 def _configured_region(env: Mapping[str, str]) -> str | None:
-    for var in ("AWS_REGION", "AWS_DEFAULT_REGION"):
-        if env.get(var, "").strip():
-            return env[var].strip()
-    # The profile's region; reading the config file is local, no network.
-    region = boto3.session.Session().region_name
-    return region or None
+    # The library's rule (clients.configured_region), then the profile's region: reading the
+    # config file is local, no network.
+    return clients.configured_region(env) or boto3.session.Session().region_name or None
 
 
 def client_config(*, prod: bool) -> Config:

@@ -27,6 +27,7 @@ class Ran:
     returncode: int
     stdout: str
     stderr: str
+    output: str = ""  # stdout and stderr interleaved, as a terminal shows them
 
 
 # What points the tools somewhere: a developer's own settings must not reach a test's run.
@@ -72,7 +73,7 @@ def run(
     stderr = result.stderr
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         stderr += "".join(traceback.format_exception(result.exception))
-    return Ran(result.exit_code, result.stdout, stderr)
+    return Ran(result.exit_code, result.stdout, stderr, result.output)
 
 
 def run_script(

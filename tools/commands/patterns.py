@@ -108,7 +108,7 @@ def get_conversation(
             ((local_time(m.created_at), f"@{m.sender.handle}", m.text) for m in messages),
         )
     )
-    console.print(meter.summary(), markup=False)
+    console.print(meter.summary(), markup=False, soft_wrap=True)  # a line the terminal wraps
 
 
 @click.command("list-conversations")
@@ -173,4 +173,4 @@ def list_conversations(
         )
     else:
         console.print(f"{who} has no conversations", markup=False)
-    console.print(meter.summary(), markup=False)
+    console.print(meter.summary(), markup=False, soft_wrap=True)  # a line the terminal wraps
