@@ -2,14 +2,14 @@
 README.md and docs/ quote from bench results: the only places those figures come from.
 
 A figure in a doc is a marker, `<!-- bench:PART.KEY[.KEY...] [FORMAT] -->value<!-- /bench -->`:
-the dotted path into a results file's `parts` (a list index is a number), and an optional format
-spec (`,` for thousands, `.0f`, ...; floats default to `g`). `make bench` rewrites every marker's
-value from the newest results file that measured that part; tests/unit/test_doc_numbers.py fails
-when one differs, and flags unmarked figures in the places that quote measurements."""
+a dotted path into a results file's `parts` (a list index is a number) and an optional format spec
+(`,`, `.0f`, ...; floats default to `g`), filled by `make bench-docs` from the newest results that
+measured the part; tests/unit/test_doc_numbers.py fails when one differs or a figure is unmarked."""
 
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -26,7 +26,7 @@ MARKER: Final = re.compile(
     r"<!-- bench:(?P<key>[\w.:-]+)(?: (?P<spec>[^ ]+))? -->(?P<value>.*?)<!-- /bench -->"
 )
 # A run's own file is <date>.json; processor-<date>.json is processor_bench's standalone output.
-RUN_FILE: Final = re.compile(r"\d{4}-\d{2}-\d{2}\.json")
+_RUN_FILE: Final = re.compile(r"\d{4}-\d{2}-\d{2}\.json")
 
 
 def measured(part: Any) -> bool:
@@ -37,7 +37,7 @@ def latest_parts(results_dir: Path = RESULTS_DIR) -> dict[str, Mapping[str, Any]
     """Each part's figures from the newest run that measured it (a partial run, `--skip`,
     leaves the other parts' latest figures as they were)."""
     parts: dict[str, Mapping[str, Any]] = {}
-    for path in sorted(p for p in results_dir.glob("*.json") if RUN_FILE.fullmatch(p.name)):
+    for path in sorted(p for p in results_dir.glob("*.json") if _RUN_FILE.fullmatch(p.name)):
         run = json.loads(path.read_text(encoding="utf-8"))
         parts.update({name: part for name, part in run["parts"].items() if measured(part)})
     return parts
@@ -90,6 +90,10 @@ def markdown_table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> list
     return [*lines, ""]
 
 
+def verdict(met: bool) -> str:  # every section with a goal says which
+    return "met" if met else "missed"
+
+
 def _not_measured(part: Mapping[str, Any]) -> list[str] | None:
     for key in ("skipped", "error"):
         if key in part:
@@ -134,7 +138,9 @@ def _tests(part: Mapping[str, Any]) -> list[str]:
     rows = [(name, v["tests"], v["seconds"]) for name, v in part["parts"].items()]
     lines = ["Times from pytest's own JUnit report of one run of `make test`.", ""]
     lines += markdown_table(["part", "tests", "test seconds (summed over workers)"], rows)
-    return [*lines, f"`make test`, wall clock on every core: {part['wall_s']} s.", ""]
+    load = "/".join(map(str, part.get("load_average_at_start") or ["not recorded"]))
+    under = f"; the machine's load average (1/5/15 min) when it began: {load}"
+    return [*lines, f"`make test`, wall clock on every core: {part['wall_s']} s{under}.", ""]
 
 
 def _cold_start(part: Mapping[str, Any]) -> list[str]:
@@ -237,7 +243,8 @@ def _throughput(part: Mapping[str, Any]) -> list[str]:
     lines += markdown_table(header, rows)
     lag = part["lagging"]
     lines += [
-        f"Quiet batch at 5 ms: **{part['ratio_5ms_to_0ms']}** of its 0 ms rate (goal: 0.8).",
+        f"Quiet batch at 5 ms: **{part['ratio_5ms_to_0ms']}** of its 0 ms rate (goal: 0.8, "
+        f"{verdict(part['ratio_5ms_to_0ms'] >= 0.8)}).",
         "",
         f"Lagging batch (100 records, {lag['lagging_conversations']} new conversations whose "
         f"second row is not in the index) at {lag['round_trip_ms']} ms: returned after "
@@ -300,7 +307,8 @@ def _authorization(part: Mapping[str, Any]) -> list[str]:
         "DeleteItem) signed with the function's role session, each authorized against the role's "
         "policy and the VPC's gateway endpoint policy by the Node policy engine "
         "(`python -m bench.authz_bench`). Added latency is the authorization time inside the "
-        f"endpoint; goal: median <= {part['goal_median_ms']} ms.",
+        f"endpoint; goal: median <= {part['goal_median_ms']} ms "
+        f"({verdict(added['median'] <= part['goal_median_ms'])}).",
         "",
         *markdown_table(
             ["measure", "median (ms)", "p99 (ms)"],
@@ -327,11 +335,8 @@ def _worker(part: Mapping[str, Any]) -> list[str]:
         ("worker overhead", part["overhead_median_ms"], part["overhead_p99_ms"]),
     ]
     lines += markdown_table(["warm invocation", "median ms", "p99 ms"], rows)
-    goal = "met" if part["overhead_median_ms"] <= part["goal_overhead_median_ms"] else "NOT met"
-    lines += [
-        f"Goal: overhead <= {part['goal_overhead_median_ms']} ms median ({goal}).",
-        "",
-    ]
+    goal = verdict(part["overhead_median_ms"] <= part["goal_overhead_median_ms"])
+    lines += [f"Goal: overhead <= {part['goal_overhead_median_ms']} ms median ({goal}).", ""]
     cold = [
         ("trivial handler", part["cold_start_echo_ms"]),
         ("stream processor package (imports boto3)", part["cold_start_processor_ms"]),
@@ -359,25 +364,24 @@ _SECTIONS: Final = (
 )
 
 
-def render(results: Mapping[str, Any], source: Path) -> str:
+def render(results: Mapping[str, Any], source: Path, report_path: Path = README) -> str:
     env = results["environment"]
     packages = ", ".join(f"{k} {v}" for k, v in env["packages"].items())
+    link = os.path.relpath(source, report_path.parent)
     lines = [
         "# Benchmarks",
         "",
-        "Generated by `make bench` from "
-        f"[`{source.relative_to(README.parent)}`]({source.relative_to(README.parent)}); "
-        "do not edit by hand.",
+        f"Generated by `make bench-docs` from [`{link}`]({link}); do not edit by hand. "
+        "(`make bench` measures without touching tracked files: its runs go to `bench/runs/`.)",
         "",
         "Figures quoted in README.md and docs/ are markers, "
         "`<!-- bench:PART.KEY[.KEY...] [FORMAT] -->value<!-- /bench -->` (a dotted path into a "
-        "results file's `parts`; FORMAT a Python format spec such as `,`), that `make bench` "
+        "results file's `parts`; FORMAT a Python format spec such as `,`), that `make bench-docs` "
         "fills from the newest run that measured each part. `tests/unit/test_doc_numbers.py` "
         "fails when a marked figure differs from the results, and when a doc states a figure "
         "(bytes, KB, RCU, WCU, ms, s, msg/s, Nx) that is neither marked nor listed there as "
-        "arithmetic from a cited AWS rule or a setting. To quote a new figure: record it in "
-        "its part's results, write the marker in the doc, run `make bench` (`--skip` the parts "
-        "you did not change: their latest figures are kept).",
+        "arithmetic from a cited AWS rule or a setting. To quote a new figure: record it in its "
+        "part's results, write the marker, run `python -m bench.run --refresh-docs --only PART`.",
         "",
         f"Run {results['date']} on {env['cpu_count']} cores ({env['machine']}), Python "
         f"{env['python']}, Node {env['node']}, CDK CLI {env['cdk_cli']}; {packages}. "
