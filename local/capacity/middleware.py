@@ -138,10 +138,10 @@ class CapacityApp:
         operation = target[len(_TARGET_PREFIX) :] if target.startswith(_TARGET_PREFIX) else ""
         if operation not in plan.METERED:
             return self._app(environ, start_response)
-        started = time.perf_counter()
         length = int(environ.get("CONTENT_LENGTH") or 0)
         raw = environ["wsgi.input"].read(length) if length else b""
         environ["wsgi.input"] = io.BytesIO(raw)
+        started = time.perf_counter()  # after the body arrived: waiting for it is not the layer's
         try:
             body = json.loads(raw or b"{}")
         except ValueError:
