@@ -30,8 +30,8 @@ Lambda's poller does, reading every setting from the mapping the deploy created:
   idempotent, which makes each message's effect exactly-once.
 
 The package, along its seams: mapping.py (what to play), checkpoints.py (where it is),
-engine.py (reading and running), delivery.py (batches, retries, bisecting), failures.py (what it
-gives up on), functions.py (what it runs), replay.py, cli.py.
+engine.py (reading and running; it holds one Delivery), delivery.py (batches, retries,
+bisecting), failures.py (what it gives up on), functions.py (what it runs), replay.py, cli.py.
 """
 
 from local.pump.checkpoints import Checkpoints, checkpoint_path, deployment_checkpoint_path

@@ -48,7 +48,7 @@ def _gone(error: ClientError) -> bool:
     )
 
 
-class StreamPump(Delivery):
+class StreamPump:
     """Delivers a stream's records to a handler with the mapping's semantics (see __init__.py).
 
     `handler(event, context)` returns the function's response or raises: an InitError (the
@@ -74,16 +74,19 @@ class StreamPump(Delivery):
         clock: Callable[[], float] = time.time,
     ) -> None:
         clients = clients or (lambda service: cloud.client(service, endpoint))
-        self.mapping = mapping
-        self.handler = handler
-        self.checkpoints = checkpoints
-        self.stats = PumpStats()
+        self._delivery = Delivery(
+            mapping=mapping,
+            handler=handler,
+            checkpoints=checkpoints,
+            destination=FailureDestination(endpoint, mapping.on_failure_arn, clients),
+            stats=PumpStats(),
+            log=log,
+            retry_delay_s=retry_delay_s,
+            clock=clock,
+        )
         self._streams = clients("dynamodbstreams")
-        self._destination = FailureDestination(endpoint, mapping.on_failure_arn, clients)
         self.problem: str | None = None
         self._log = log
-        self._retry_delay_s = retry_delay_s
-        self._clock = clock
         self._poll_interval_s = poll_interval_s
         self._follow_stream = follow_stream
         self._reader = self._new_reader()
@@ -135,6 +138,22 @@ class StreamPump(Delivery):
             clients=clients,
             **options,
         )
+
+    @property
+    def mapping(self) -> MappingSettings:
+        return self._delivery.mapping
+
+    @property
+    def checkpoints(self) -> Checkpoints:
+        return self._delivery.checkpoints
+
+    @property
+    def stats(self) -> PumpStats:
+        return self._delivery.stats
+
+    @property
+    def handler(self) -> Handler:
+        return self._delivery.handler
 
     def _new_reader(self) -> ShardReader:
         return ShardReader(
@@ -203,7 +222,7 @@ class StreamPump(Delivery):
                         batch_started = time.monotonic()
                     batch.append(record)
                     if len(batch) == self.mapping.batch_size:
-                        self._deliver(shard_id, batch, retries=0)
+                        self._delivery.deliver(shard_id, batch)
                         self.checkpoints.advance(shard_id, consumed)
                         batch = []
             waited = time.monotonic() - batch_started
@@ -212,7 +231,7 @@ class StreamPump(Delivery):
                 continue
             break
         if batch:
-            self._deliver(shard_id, batch, retries=0)
+            self._delivery.deliver(shard_id, batch)
         if consumed is not None:
             self.checkpoints.advance(shard_id, consumed)
         return read
@@ -263,8 +282,7 @@ class StreamPump(Delivery):
             return False
         if not arn or arn == self.mapping.stream_arn:
             return False
-        self.mapping = self.mapping.on_stream(arn)
-        self.checkpoints = self.checkpoints.for_stream(arn)
+        self._delivery = self._delivery.on_stream(arn)
         self._reader = self._new_reader()
         self._log(
             f"table {self.mapping.table_name!r} was recreated; following its new stream {arn}"
