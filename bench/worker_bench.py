@@ -78,7 +78,11 @@ def _direct(task_root: Path, event: dict[str, Any]) -> list[float]:
 def _through_worker(task_root: Path, event: dict[str, Any]) -> list[float]:
     config = _config("bench-echo", "app.handler")
     with ExecutionEnvironment(
-        config, task_root, endpoint="http://localhost:1", echo=lambda _line: None
+        config,
+        task_root,
+        endpoint="http://localhost:1",
+        credentials=cloud.DUMMY_CREDENTIALS,  # the echo function calls nothing
+        echo=lambda _line: None,
     ) as environment:
         environment(event)  # the cold start is measured on its own below
         return measure.timed_calls(lambda _: environment(event), _WARM_CALLS)
@@ -92,7 +96,11 @@ def _cold_starts(
     memory: dict[str, float] = {}
     for _ in range(_COLD_RUNS):
         with ExecutionEnvironment(
-            config, task_root, endpoint="http://localhost:1", echo=lambda _line: None
+            config,
+            task_root,
+            endpoint="http://localhost:1",
+            credentials=cloud.DUMMY_CREDENTIALS,  # the echo function calls nothing
+            echo=lambda _line: None,
         ) as environment:
             started = time.perf_counter()
             environment(event)

@@ -121,7 +121,7 @@ def run_demo(port: int, *, log: Log = print, state_dir: Path | None = None) -> i
         log("2/6 cdk bootstrap + cdk deploy -c stage=local ...")
         deployment = deploy.deploy(endpoint, log=lambda line: log(f"    {line}"))
         table = deployment.table_name
-        store = MessageStore(cloud.client("dynamodb", endpoint), table_name=table)
+        store = MessageStore(cloud.developer(endpoint)("dynamodb"), table_name=table)
         log("3/6 bin/ddb/seed: the seed conversation")
         ddb("seed", endpoint=endpoint, table=table, log=lambda line: log(f"    {line}"))
         log("4/6 sending messages with the message store (patterns D and C)")
@@ -129,7 +129,9 @@ def run_demo(port: int, *, log: Log = print, state_dir: Path | None = None) -> i
         log("5/6 stream pump: the deployed function processes the stream")
         with tempfile.TemporaryDirectory() as scratch:
             pump = StreamPump.for_deployment(
-                endpoint, state_dir=state_dir or Path(scratch), log=lambda line: log(f"    {line}")
+                cloud.developer(endpoint),
+                state_dir=state_dir or Path(scratch),
+                log=lambda line: log(f"    {line}"),
             )
             try:
                 stats = pump.run_until_idle()
@@ -166,7 +168,7 @@ def run_local(port: int, *, log: Log = print) -> int:
                 f"try: AWS_ENDPOINT_URL={endpoint} aws dynamodb scan ..."
             )
             pump = StreamPump.for_deployment(
-                endpoint,
+                cloud.developer(endpoint),
                 state_dir=cloud.state_dir(port),
                 log=log,
                 echo=lambda line: log(f"  | {line}"),

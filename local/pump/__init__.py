@@ -23,7 +23,7 @@ Lambda's poller does, reading every setting from the mapping the deploy created:
   function's execution role and are authorized by the local endpoint (local/authz): without the
   stream's read permissions the mapping reports a problem (MappingProblem, "PROBLEM: ...") and
   reads nothing; a failure record the destination refuses is dropped and said so (Lambda's
-  DroppedEventCount). Table mode (no deployment) keeps the development credentials;
+  DroppedEventCount). Table mode (no deployment) runs as the developer;
 - the position (last sequence number done, per shard) is written atomically to a checkpoint file
   after each batch, so a restarted pump redelivers at most the batch that was in flight, and
   never one that finished. Redelivery is at-least-once, as in Lambda: the handler's writes are

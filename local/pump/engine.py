@@ -11,6 +11,7 @@ from typing import Any, Final
 from botocore.exceptions import ClientError
 
 from local import authz, cloud
+from local.cloud import Clients
 from local.pump.checkpoints import Checkpoints, deployment_checkpoint_path
 from local.pump.delivery import Delivery, Handler, Log, PumpStats, sequence
 from local.pump.failures import FailureDestination
@@ -33,7 +34,6 @@ class MappingProblem(RuntimeError):
     ("PROBLEM: ...")."""
 
 
-Clients = Callable[[str], Any]
 _DENIED: Final = ("AccessDenied", "AccessDeniedException")
 
 
@@ -56,13 +56,13 @@ class StreamPump:
     `follow_stream`, when given, is asked for the mapping's new stream after its stream is gone.
     `clock` is the wall clock that records' ages are measured against (tests pass their own).
     `clients(service)` makes the clients of the mapping's own calls (stream reads, failure
-    delivery): the execution role's session in a deployment (for_deployment), the development
-    credentials by default (table mode)."""
+    delivery): the execution role's session in a deployment (for_deployment), the developer's
+    in table mode. There is no default: whose calls these are is always said."""
 
     def __init__(
         self,
         *,
-        endpoint: str,
+        clients: Clients,
         mapping: MappingSettings,
         handler: Handler,
         checkpoints: Checkpoints,
@@ -70,15 +70,13 @@ class StreamPump:
         retry_delay_s: float = 0.2,
         poll_interval_s: float = 0.25,
         follow_stream: Callable[[], str] | None = None,
-        clients: Clients | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        clients = clients or (lambda service: cloud.client(service, endpoint))
         self._delivery = Delivery(
             mapping=mapping,
             handler=handler,
             checkpoints=checkpoints,
-            destination=FailureDestination(endpoint, mapping.on_failure_arn, clients),
+            destination=FailureDestination(mapping.on_failure_arn, clients),
             stats=PumpStats(),
             log=log,
             retry_delay_s=retry_delay_s,
@@ -94,7 +92,7 @@ class StreamPump:
     @classmethod
     def for_deployment(
         cls,
-        endpoint: str,
+        developer: Clients,
         *,
         state_dir: Path = DEFAULT_STATE_DIR,
         handler: Handler | None = None,
@@ -109,32 +107,29 @@ class StreamPump:
 
         As in Lambda, everything runs as the function's execution role: the mapping's own calls
         (stream reads, failure delivery, log shipping) with one session of it, the worker with
-        a session per cold start (`credentials` overrides the worker's)."""
-        mapping = find_mapping(endpoint, function_name)
+        a session per cold start (`credentials` overrides the worker's). The developer reads the
+        deployment (the mapping, the function's package) and assumes the role, as Lambda's
+        service does."""
+        mapping = find_mapping(developer, function_name)
         name = mapping.function_name
-        session = authz.mapping_credentials(endpoint, name)
-
-        def clients(service: str) -> Any:
-            return authz.role_client(service, endpoint, session)
-
+        clients = authz.mapping_clients(developer, name)
         if handler is None:
             log = options.get("log", print)
             handler = deployed_function(
-                endpoint,
+                developer,
                 mapping,
                 state_dir,
-                credentials=credentials or (lambda: authz.function_credentials(endpoint, name)),
+                credentials=credentials or (lambda: authz.function_credentials(developer, name)),
                 logs_client=clients("logs"),
                 echo=echo or log,
             )
         return cls(
-            endpoint=endpoint,
             mapping=mapping,
             handler=handler,
             checkpoints=Checkpoints(
-                deployment_checkpoint_path(state_dir, endpoint), mapping.stream_arn
+                deployment_checkpoint_path(state_dir, developer.endpoint), mapping.stream_arn
             ),
-            follow_stream=lambda: latest_stream(endpoint, mapping.table_name),
+            follow_stream=lambda: latest_stream(developer, mapping.table_name),
             clients=clients,
             **options,
         )

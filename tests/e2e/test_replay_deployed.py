@@ -34,7 +34,7 @@ def _replay(*args: str, endpoint: str, table: str) -> subprocess.CompletedProces
 
 
 def _keys(endpoint: str, bucket: str, prefix: str) -> set[str]:
-    listed = cloud.client("s3", endpoint).list_objects_v2(Bucket=bucket, Prefix=prefix)
+    listed = cloud.developer(endpoint)("s3").list_objects_v2(Bucket=bucket, Prefix=prefix)
     return {obj["Key"] for obj in listed.get("Contents", [])}
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from local import cloud
 from tools.errors import ToolError
-from tools.target import dynamodb_client, resolve
+from tools.target import clients, resolve
 
 
 @pytest.fixture(autouse=True)
@@ -39,6 +39,6 @@ def test_prod_without_a_region_is_refused(monkeypatch: pytest.MonkeyPatch, tmp_p
 
 
 def test_the_local_client_goes_to_the_target_endpoint() -> None:
-    client = dynamodb_client(resolve(prod=False, environ={}))
+    client = clients(resolve(prod=False, environ={}))("dynamodb")
     assert client.meta.endpoint_url == cloud.endpoint_url()
     assert client.meta.region_name == cloud.REGION
