@@ -83,8 +83,13 @@ class Meter:
         self.overhead_seconds = 0.0
         self._lookup = lookup
         self._table_name = table_name
+        self._client = client
         client.meta.events.register("before-parameter-build.dynamodb.*", self._before)
         client.meta.events.register("after-call.dynamodb.Query", self._after_query)
+
+    def detach(self) -> None:
+        self._client.meta.events.unregister("before-parameter-build.dynamodb.*", self._before)
+        self._client.meta.events.unregister("after-call.dynamodb.Query", self._after_query)
 
     def _existing(self, key: Mapping[str, Any]) -> dict[str, Any] | None:
         started = time.perf_counter()
@@ -217,20 +222,20 @@ class Bench:
     def replay_ours(self, recording: Recording, batch_size: int) -> dict[str, Any]:
         table = self.new_table(recording.initial_rows)
         os.environ[schema.TABLE_NAME_ENV] = table
-        processor.client.cache_clear()
-        processor.names.cache_clear()
         meter = Meter(processor.client(), self.dynamodb, table)
         invocations, elapsed = 0, 0.0
-        for batch in stream_events.batches(recording.records, batch_size):
-            started = time.perf_counter()
-            response = processor.handler({"Records": list(batch)}, None)
-            elapsed += time.perf_counter() - started
-            invocations += 1
-            if response["batchItemFailures"]:
-                raise RuntimeError(f"the processor reported failures: {response}")
+        try:
+            for batch in stream_events.batches(recording.records, batch_size):
+                started = time.perf_counter()
+                response = processor.handler({"Records": list(batch)}, None)
+                elapsed += time.perf_counter() - started
+                invocations += 1
+                if response["batchItemFailures"]:
+                    raise RuntimeError(f"the processor reported failures: {response}")
+        finally:
+            meter.detach()  # the handler's client is cached: the next replay meters anew
         correct = self.rows_correct(table, recording)
         self.dynamodb.delete_table(TableName=table)
-        processor.client.cache_clear()
         return _metrics(meter, invocations, elapsed, len(recording.records), correct)
 
     def replay_course(self, recording: Recording) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """One local cloud per session: `python -m local.server` on a free port (its own process, so its
 in-memory state is not shared with the integration tests' server), deployed once with the real
-CDK CLI. Every e2e test works in that deployment with its own users and conversations."""
+CDK CLI. Every e2e test works in that deployment with its own users and conversations, and is
+marked `e2e` here (`pytest -m e2e` selects them all)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,14 @@ from local.pump.functions import deployed_function as start_deployed_function
 from local.runtime.worker import ExecutionEnvironment
 from local.stream_events import read_records
 
-pytestmark = pytest.mark.e2e
+_HERE = Path(__file__).parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test in this folder is marked `e2e` (a conftest's `pytestmark` marks nothing)."""
+    for item in items:
+        if item.path.is_relative_to(_HERE):
+            item.add_marker(pytest.mark.e2e)
 
 
 @pytest.fixture(scope="session")

@@ -16,8 +16,6 @@ from botocore.exceptions import ClientError
 from cruddur_messages import schema
 from local import authz, cloud, deploy
 
-pytestmark = pytest.mark.e2e
-
 
 @pytest.fixture(scope="module")
 def function_ddb(endpoint: str, deployment: deploy.Deployment) -> Any:
@@ -111,8 +109,10 @@ def test_the_functions_calls_pass_the_deployed_vpcs_gateway_endpoint(
 def test_the_mappings_session_reads_the_stream_and_writes_to_the_failure_bucket(
     endpoint: str, deployment: deploy.Deployment
 ) -> None:
+    """Each of the session's five calls is evaluated against the role, and allowed."""
     mapping = authz.mapping_clients(cloud.developer(endpoint), deployment.function_name)
     streams = mapping("dynamodbstreams")
+    before = authz.audit_counts(endpoint)
     (stream,) = [
         s for s in streams.list_streams()["Streams"] if s["TableName"] == deployment.table_name
     ]
@@ -125,15 +125,19 @@ def test_the_mappings_session_reads_the_stream_and_writes_to_the_failure_bucket(
     s3 = mapping("s3")
     key = f"probe/{uuid.uuid4()}"
     s3.put_object(Bucket=deployment.failure_bucket, Key=key, Body=b"{}")
+    after = authz.audit_counts(endpoint)
     # Not a real failure record: take it back out with the development credentials.
     cloud.developer(endpoint)("s3").delete_object(Bucket=deployment.failure_bucket, Key=key)
+    # At least: a worker's log lines may be shipped, by the same role, meanwhile.
+    assert after["authorized"] - before["authorized"] >= 5
+    assert after["denied"] == before["denied"]
 
 
 def test_the_roles_log_permissions_cover_the_functions_log_streams(
     endpoint: str, deployment: deploy.Deployment
 ) -> None:
     """The deployed grant is the log group's CloudFormation ARN (`...:log-group:NAME:*` in AWS):
-    the function's log streams are under it."""
+    the function's log streams are under it, and no other group's are."""
     resources = cloud.developer(endpoint)("cloudformation").list_stack_resources(
         StackName=deployment.stack_name
     )["StackResourceSummaries"]
@@ -142,9 +146,20 @@ def test_the_roles_log_permissions_cover_the_functions_log_streams(
     ]
     logs = authz.mapping_clients(cloud.developer(endpoint), deployment.function_name)("logs")
     stream = f"2024/01/01/[$LATEST]{uuid.uuid4().hex}"
+    before = authz.audit_counts(endpoint)
     logs.create_log_stream(logGroupName=group, logStreamName=stream)
     logs.put_log_events(
         logGroupName=group,
         logStreamName=stream,
         logEvents=[{"timestamp": 1_700_000_000_000, "message": "probe"}],
     )
+    allowed = authz.audit_counts(endpoint)
+    assert allowed["authorized"] - before["authorized"] >= 2  # (and log shipping, meanwhile)
+    assert allowed["denied"] == before["denied"]
+
+    other_group = f"/aws/lambda/not-{deployment.function_name}"
+    cloud.developer(endpoint)("logs").create_log_group(logGroupName=other_group)
+    with pytest.raises(ClientError) as error:
+        logs.create_log_stream(logGroupName=other_group, logStreamName=stream)
+    assert error.value.response["Error"]["Code"] == "AccessDeniedException"
+    assert authz.audit_counts(endpoint)["denied"] == allowed["denied"] + 1

@@ -26,7 +26,6 @@ from local.runtime.function import FunctionConfig
 from local.runtime.worker import ExecutionEnvironment
 from tools import failure_records
 
-pytestmark = pytest.mark.e2e
 PumpFactory = Callable[..., StreamPump]
 Edit = Callable[[dict[str, Any]], None]
 

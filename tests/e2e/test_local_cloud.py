@@ -24,8 +24,6 @@ from tools import failure_records
 
 PumpFactory = Callable[..., StreamPump]
 
-pytestmark = pytest.mark.e2e
-
 
 def _user(name: str) -> User:
     return User(uuid=str(uuid.uuid4()), display_name=name.title(), handle=name)

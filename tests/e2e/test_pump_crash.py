@@ -30,8 +30,6 @@ from local.pump import (
 from local.stream_events import passes_message_filter, read_records
 from tools import failure_records
 
-pytestmark = pytest.mark.e2e
-
 CONVERSATIONS: Final = 6
 # Ten of the local stage's 10-record batches: the kill lands after the first, with nine to go.
 MESSAGES: Final = 100

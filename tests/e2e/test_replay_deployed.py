@@ -12,15 +12,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from cruddur_messages.models import User
 from cruddur_messages.store import MessageStore
 from local import cloud, deploy
 from local.pump import StreamPump
 from tools import failure_records
 
-pytestmark = pytest.mark.e2e
 PumpFactory = Callable[..., StreamPump]
 REPLAY = Path(__file__).resolve().parents[2] / "bin" / "ddb" / "replay-failures"
 
