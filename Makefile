@@ -18,7 +18,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 export CDK_DISABLE_VERSION_CHECK := 1
 export CDK_DISABLE_CLI_TELEMETRY := true
 
-.PHONY: help setup synth diff test test-unit test-infra test-integration test-e2e lint format local demo bench clean
+.PHONY: help setup synth diff test test-unit test-infra test-integration test-e2e lint format local demo db db-stop bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -62,6 +62,12 @@ local: setup ## the local cloud on localhost:PORT (default 8000): cdk deploy int
 demo: setup ## start the local cloud on PORT (default 8000), deploy, send messages, run the pump, print them, stop (< 90 s)
 	$(PYTHON) -m local.demo --port '$(PORT)'
 
+db: setup ## the course's Postgres (PostgreSQL 16 from the pgserver wheel) with its users table; prints CONNECTION_URL
+	$(PYTHON) -m local.postgres start
+
+db-stop: setup ## stop the Postgres of make db (its data stays in .local-cloud/postgres)
+	$(PYTHON) -m local.postgres stop
+
 lint: setup ## ruff (lint and format check) and mypy
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -76,7 +82,10 @@ bench: setup ## measure synth, tests, cold start, processor cost and end-to-end 
 
 CLEANED := cdk.out cdk.out.* .local-cloud .pytest_cache .mypy_cache .ruff_cache .hypothesis build *.egg-info
 
+# A running `make db` server would outlive its deleted data directory: clean stops it first.
 clean: ## remove build outputs and the local clouds' state, saying which (keeps .venv and node_modules)
+	@if [ -f .local-cloud/postgres/postmaster.pid ] && [ -x $(PYTHON) ]; then \
+	  $(PYTHON) -m local.postgres stop; fi
 	@found="$(wildcard $(CLEANED))"; \
 	if [ -z "$$found" ]; then echo "clean: nothing to remove"; \
 	else echo "clean: removing $$found"; rm -rf $$found; fi

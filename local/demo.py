@@ -22,7 +22,7 @@ from typing import Any
 
 from cruddur_messages.models import Message, MessageGroup
 from cruddur_messages.store import MessageStore
-from local import authz, cloud, deploy, server
+from local import authz, cloud, deploy, server, user_pool
 from local.pump import PROJECT_ROOT, StreamPump
 from tools import users
 
@@ -121,6 +121,8 @@ def run_demo(port: int, *, log: Log = print, state_dir: Path | None = None) -> i
         log("2/6 cdk bootstrap + cdk deploy -c stage=local ...")
         deployment = deploy.deploy(endpoint, log=lambda line: log(f"    {line}"))
         table = deployment.table_name
+        pool_id = user_pool.ensure(endpoint, _DIRECTORY)
+        log(f"    user pool of tools/data/users.json: AWS_COGNITO_USER_POOL_ID={pool_id}")
         store = MessageStore(cloud.developer(endpoint)("dynamodb"), table_name=table)
         log("3/6 bin/ddb/seed: the seed conversation")
         ddb("seed", endpoint=endpoint, table=table, log=lambda line: log(f"    {line}"))
@@ -163,8 +165,9 @@ def run_local(port: int, *, log: Log = print) -> int:
         try:
             log(f"local cloud on {endpoint}; state is in memory and ends with this process")
             deployment = deploy.deploy(endpoint)
+            pool_id = user_pool.ensure(endpoint, _DIRECTORY)
             log(
-                f"table {deployment.table_name}; "
+                f"table {deployment.table_name}; AWS_COGNITO_USER_POOL_ID={pool_id}; "
                 f"try: AWS_ENDPOINT_URL={endpoint} aws dynamodb scan ..."
             )
             pump = StreamPump.for_deployment(

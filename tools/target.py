@@ -36,9 +36,14 @@ class Target:
 
 
 def resolve(
-    *, prod: bool, table: str | None = None, environ: Mapping[str, str] | None = None
+    *,
+    prod: bool,
+    table: str | None = None,
+    environ: Mapping[str, str] | None = None,
+    endpoint_envs: tuple[str, ...] = ENDPOINT_ENVS,
 ) -> Target:
-    """The target for these options and environment; ToolError if --prod has no region."""
+    """The target for these options and environment; ToolError if --prod has no region.
+    `endpoint_envs`: the variables naming a local endpoint, the service's own first."""
     env = os.environ if environ is None else environ
     name = _table_name(table, env)
     region = _configured_region(env)
@@ -49,7 +54,7 @@ def resolve(
             )
         return Target(prod=True, endpoint_url=None, region=region, table=name)
     variable, endpoint = next(
-        ((var, env[var].strip()) for var in ENDPOINT_ENVS if env.get(var, "").strip()),
+        ((var, env[var].strip()) for var in endpoint_envs if env.get(var, "").strip()),
         ("", cloud.endpoint_url()),
     )
     _check_endpoint(variable, endpoint)

@@ -43,3 +43,8 @@ def test_clean_says_what_it_removes_and_removes_it(tmp_path: Path) -> None:
         assert not (tmp_path / name).exists()
     assert (tmp_path / "keep.txt").exists()
     assert make("clean", cwd=tmp_path) == "clean: nothing to remove\n"
+
+
+def test_db_starts_and_stops_the_local_postgres() -> None:
+    assert "-m local.postgres start" in make("-n", "db", "-o", "setup")
+    assert "-m local.postgres stop" in make("-n", "db-stop", "-o", "setup")
