@@ -83,7 +83,7 @@ def run(calls: int = 1200) -> dict[str, Any]:
     try:
         endpoint = cloud.endpoint_url(port)
         table = "capacity-bench"
-        ddb = cloud.client("dynamodb", endpoint)
+        ddb = cloud.developer(endpoint)("dynamodb")
         ddb.create_table(**schema.create_table_kwargs(table, read_capacity=10_000,
                                                       write_capacity=10_000))  # fmt: skip
         call = _calls(ddb, table)
