@@ -307,7 +307,7 @@ class MessageStore:
                     group_uuid=group_uuid,
                     owner_uuid=owner.uuid,
                     last_message_at=message.created_at,
-                    last_message=message.text,
+                    last_message=items.message_preview(message.text),
                     other_user=other,
                 )
                 for owner, other in ((sender, recipient), (recipient, sender))
