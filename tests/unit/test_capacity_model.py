@@ -19,7 +19,7 @@ QUIET = TrafficProfile(messages_per_second=1, new_conversation_share=0)
 
 
 def test_query_units_follow_the_documented_examples() -> None:
-    """"If a query returns 1500 items of 64 bytes each, the cumulative size is 96 KB": 24 units
+    """ "If a query returns 1500 items of 64 bytes each, the cumulative size is 96 KB": 24 units
     strongly consistent, 12 eventually; 10 items of 40.8 KB in all round up to 44 KB."""
     assert ops.query_units(64, 1500, consistent=True) == 24
     assert ops.query_units(64, 1500, consistent=False) == 12

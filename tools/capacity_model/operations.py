@@ -4,10 +4,10 @@ Rules (DynamoDB developer guide): "DynamoDB read and write operations" (read-wri
 writes in 1 KB units, a put by the larger of the old and new item, a delete by the deleted item;
 reads in 4 KB units, a Query by the total size of the items it reads, rounded up once per
 request, at least one unit, half for an eventually consistent read; transactions twice),
-"Provisioned throughput considerations for Global Secondary Indexes" (GSI.html#GSI.ThroughputConsiderations:
-an index is charged for the entries a table write adds or removes, by the entry's size; a sparse
-item costs it nothing; index reads are eventually consistent) and "Query" (a Query reads at most
-1 MB per request). The arithmetic is `tools.item_sizes`'; the sizes are `shapes.Shape`'s.
+"Provisioned throughput considerations for Global Secondary Indexes" (GSI.html: an index is
+charged for the entries a table write adds or removes, by the entry's size; a sparse item costs
+it nothing; index reads are eventually consistent) and "Query" (at most 1 MB per request). The
+arithmetic is `tools.item_sizes`'; the sizes are `shapes.Shape`'s.
 """
 
 from __future__ import annotations
@@ -86,16 +86,20 @@ def query_units(item_bytes: int, count: int, *, consistent: bool) -> float:
 
 
 def _index_query(shape: Shape, rows: int, action: str) -> Request:
-    return Request(action, Units(index_read=query_units(shape.index_entry_bytes, rows,
-                                                        consistent=False)))  # fmt: skip
+    return Request(
+        action, Units(index_read=query_units(shape.index_entry_bytes, rows, consistent=False))
+    )
 
 
 def create_message(shape: Shape) -> Operation:
     """Pattern C by a participant: the index lists the conversation's rows, then the put."""
-    return Operation("C: a message in a conversation", (
-        _index_query(shape, PARTICIPANTS, "Query index: the participant check"),
-        Request("PutItem message", Units(table_write=write_units(shape.message_bytes))),
-    ))  # fmt: skip
+    return Operation(
+        "C: a message in a conversation",
+        (
+            _index_query(shape, PARTICIPANTS, "Query index: the participant check"),
+            Request("PutItem message", Units(table_write=write_units(shape.message_bytes))),
+        ),
+    )
 
 
 def participant_check(shape: Shape, *, lagging: bool, conversations: int, cheap: bool) -> Operation:
@@ -106,14 +110,25 @@ def participant_check(shape: Shape, *, lagging: bool, conversations: int, cheap:
     rows = 0 if lagging else PARTICIPANTS
     requests = [_index_query(shape, rows, "Query index: the conversation's rows")]
     if not cheap:
-        requests.append(Request("Query table: the sender's every row (strongly consistent)",
-                                Units(table_read=query_units(shape.row_bytes, conversations,
-                                                             consistent=True))))  # fmt: skip
+        requests.append(
+            Request(
+                "Query table: the sender's every row (strongly consistent)",
+                Units(table_read=query_units(shape.row_bytes, conversations, consistent=True)),
+            )
+        )
     elif lagging:
-        requests.append(Request("Query table: the first message (strongly consistent)",
-                                Units(table_read=read_units(shape.message_bytes, consistent=True))))
-        requests.append(Request("GetItem the sender's first row (strongly consistent)",
-                                Units(table_read=read_units(shape.row_bytes, consistent=True))))
+        requests.append(
+            Request(
+                "Query table: the first message (strongly consistent)",
+                Units(table_read=read_units(shape.message_bytes, consistent=True)),
+            )
+        )
+        requests.append(
+            Request(
+                "GetItem the sender's first row (strongly consistent)",
+                Units(table_read=read_units(shape.row_bytes, consistent=True)),
+            )
+        )
     who = "a conversation the index has not listed yet" if lagging else "a stranger's post"
     return Operation(f"C check: {who}", tuple(requests))
 
@@ -122,11 +137,18 @@ def create_message_group(shape: Shape) -> Operation:
     """Pattern D: the first message and both rows in one transaction (puts of new keys)."""
     table = write_units(shape.message_bytes) + PARTICIPANTS * write_units(shape.row_bytes)
     index = PARTICIPANTS * write_units(shape.index_entry_bytes)
-    return Operation("D: a new conversation", (
-        Request("TransactWriteItems message + 2 rows",
-                Units(table_write=TRANSACTION_FACTOR * table,
-                      index_write=TRANSACTION_INDEX_FACTOR * index)),
-    ))  # fmt: skip
+    return Operation(
+        "D: a new conversation",
+        (
+            Request(
+                "TransactWriteItems message + 2 rows",
+                Units(
+                    table_write=TRANSACTION_FACTOR * table,
+                    index_write=TRANSACTION_INDEX_FACTOR * index,
+                ),
+            ),
+        ),
+    )
 
 
 def processor_move(shape: Shape, previous: Shape | None = None) -> Operation:
@@ -134,30 +156,42 @@ def processor_move(shape: Shape, previous: Shape | None = None) -> Operation:
     to this message: the index query, then per participant a put of the new row and a delete of
     the old one, each also written to the index."""
     old = previous or shape
-    put = Units(table_write=write_units(shape.row_bytes),
-                index_write=write_units(shape.index_entry_bytes))  # fmt: skip
-    delete = Units(table_write=write_units(old.row_bytes),
-                   index_write=write_units(old.index_entry_bytes))  # fmt: skip
-    return Operation("E: the processor moves both rows", (
-        _index_query(old, PARTICIPANTS, "Query index: the conversation's rows"),
-        *(Request("PutItem new row", put) for _ in range(PARTICIPANTS)),
-        *(Request("DeleteItem old row", delete) for _ in range(PARTICIPANTS)),
-    ))  # fmt: skip
+    put = Units(
+        table_write=write_units(shape.row_bytes), index_write=write_units(shape.index_entry_bytes)
+    )
+    delete = Units(
+        table_write=write_units(old.row_bytes), index_write=write_units(old.index_entry_bytes)
+    )
+    return Operation(
+        "E: the processor moves both rows",
+        (
+            _index_query(old, PARTICIPANTS, "Query index: the conversation's rows"),
+            *(Request("PutItem new row", put) for _ in range(PARTICIPANTS)),
+            *(Request("DeleteItem old row", delete) for _ in range(PARTICIPANTS)),
+        ),
+    )
 
 
 def processor_unchanged(shape: Shape) -> Operation:
     """E for a new conversation's first message (its rows already hold it): the query only."""
-    return Operation("E: the rows already hold the message",
-                     (_index_query(shape, PARTICIPANTS, "Query index: the conversation's rows"),))
+    return Operation(
+        "E: the rows already hold the message",
+        (_index_query(shape, PARTICIPANTS, "Query index: the conversation's rows"),),
+    )
 
 
 def list_messages(shape: Shape, *, page: int, available: int) -> Operation:
     """Pattern A: one page (plus the one item that tells whether another page exists)."""
     read = min(page + 1, available)
-    return Operation(f"A: a page of {page} messages", (
-        Request("Query table (eventually consistent)",
-                Units(table_read=query_units(shape.message_bytes, read, consistent=False))),
-    ))  # fmt: skip
+    return Operation(
+        f"A: a page of {page} messages",
+        (
+            Request(
+                "Query table (eventually consistent)",
+                Units(table_read=query_units(shape.message_bytes, read, consistent=False)),
+            ),
+        ),
+    )
 
 
 def list_message_groups(
@@ -169,9 +203,16 @@ def list_message_groups(
     read = max(0, min(page + 1, conversations - earlier))
     requests = []
     if not cheap and page_number > 1:
-        requests.append(Request("Query table: every earlier row (strongly consistent)",
-                                Units(table_read=query_units(shape.row_bytes, earlier,
-                                                             consistent=True))))  # fmt: skip
-    requests.append(Request("Query table (eventually consistent)",
-                            Units(table_read=query_units(shape.row_bytes, read, consistent=False))))
+        requests.append(
+            Request(
+                "Query table: every earlier row (strongly consistent)",
+                Units(table_read=query_units(shape.row_bytes, earlier, consistent=True)),
+            )
+        )
+    requests.append(
+        Request(
+            "Query table (eventually consistent)",
+            Units(table_read=query_units(shape.row_bytes, read, consistent=False)),
+        )
+    )
     return Operation(f"B: page {page_number} of {page} conversations", tuple(requests))

@@ -66,8 +66,9 @@ class TrafficProfile:
         Shape(message_chars=self.message_chars, bytes_per_char=self.bytes_per_char)
 
     def shape(self, *, preview: bool = True) -> Shape:
-        return Shape(message_chars=self.message_chars, bytes_per_char=self.bytes_per_char,
-                     preview=preview)  # fmt: skip
+        return Shape(
+            message_chars=self.message_chars, bytes_per_char=self.bytes_per_char, preview=preview
+        )
 
 
 def per_message(profile: TrafficProfile, *, preview: bool = True) -> Units:
@@ -83,8 +84,13 @@ def per_message(profile: TrafficProfile, *, preview: bool = True) -> Units:
 def reads_per_second(profile: TrafficProfile) -> Units:
     shape = profile.shape()
     page_a = ops.list_messages(shape, page=profile.a_page, available=profile.a_page + 1)
-    page_b = ops.list_message_groups(shape, page=profile.b_page, page_number=1,
-                                     conversations=profile.conversations_per_user, cheap=True)
+    page_b = ops.list_message_groups(
+        shape,
+        page=profile.b_page,
+        page_number=1,
+        conversations=profile.conversations_per_user,
+        cheap=True,
+    )
     return page_a.units.scaled(profile.a_reads_per_second) + page_b.units.scaled(
         profile.b_reads_per_second
     )
@@ -118,10 +124,19 @@ def costs(plan: Plan, prices: Prices = US_EAST_1) -> Costs:
     writes = plan.provisioned.table_write + plan.provisioned.index_write
     used = plan.per_second
     used_reads, used_writes = used.table_read + used.index_read, used.table_write + used.index_write
-    on_demand = SECONDS_PER_MONTH * (used_reads * prices.read_request_per_million
-                                     + used_writes * prices.write_request_per_million) / 1e6
+    on_demand = (
+        SECONDS_PER_MONTH
+        * (
+            used_reads * prices.read_request_per_million
+            + used_writes * prices.write_request_per_million
+        )
+        / 1e6
+    )
     message = plan.per_message
-    m_reads, m_writes = message.table_read + message.index_read, message.table_write + message.index_write
+    m_reads, m_writes = (
+        message.table_read + message.index_read,
+        message.table_write + message.index_write,
+    )
     full = 1e6 * (m_reads * prices.rcu_hour + m_writes * prices.wcu_hour) / 3600
     return Costs(
         provisioned_month=HOURS_PER_MONTH * (reads * prices.rcu_hour + writes * prices.wcu_hour),
@@ -130,7 +145,7 @@ def costs(plan: Plan, prices: Prices = US_EAST_1) -> Costs:
         + m_writes * prices.write_request_per_million,
         per_million_full_use=full,
         per_million_at_target=full * 100 / plan.target_percent,
-    )  # fmt: skip
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -149,9 +164,10 @@ def hot_keys(profile: TrafficProfile) -> HotKeys:
     message_writes = ops.create_message(shape).units.table_write
     return HotKeys(
         user_messages_per_second=PARTITION_WCU / row_writes,
-        conversation_messages_per_second=min(PARTITION_WCU / message_writes,
-                                             PARTITION_WCU / entry_writes),
-    )  # fmt: skip
+        conversation_messages_per_second=min(
+            PARTITION_WCU / message_writes, PARTITION_WCU / entry_writes
+        ),
+    )
 
 
 @dataclass(frozen=True)

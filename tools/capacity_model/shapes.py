@@ -52,8 +52,11 @@ class Shape:
     @cached_property
     def _users(self) -> tuple[User, User]:
         return tuple(  # type: ignore[return-value]
-            User(uuid=uuid, display_name="N" * self.display_name_chars,
-                 handle="h" * self.handle_chars)  # fmt: skip
+            User(
+                uuid=uuid,
+                display_name="N" * self.display_name_chars,
+                handle="h" * self.handle_chars,
+            )
             for uuid in _USERS
         )
 
@@ -64,8 +67,9 @@ class Shape:
     @cached_property
     def message_item(self) -> dict[str, Any]:
         sender = self._users[0]
-        message = Message(message_uuid=_USERS[1], group_uuid=_GROUP, created_at=_AT,
-                          text=self.text, sender=sender)  # fmt: skip
+        message = Message(
+            message_uuid=_USERS[1], group_uuid=_GROUP, created_at=_AT, text=self.text, sender=sender
+        )
         return _wire(items.message_item(message))
 
     @cached_property
@@ -73,8 +77,13 @@ class Shape:
         """A participant's GRP# row with this message as its last one."""
         owner, other = self._users
         last = items.message_preview(self.text) if self.preview else self.text
-        row = MessageGroup(group_uuid=_GROUP, owner_uuid=owner.uuid, last_message_at=_AT,
-                           last_message=last, other_user=other)  # fmt: skip
+        row = MessageGroup(
+            group_uuid=_GROUP,
+            owner_uuid=owner.uuid,
+            last_message_at=_AT,
+            last_message=last,
+            other_user=other,
+        )
         return _wire(items.group_item(row))
 
     @property
@@ -89,6 +98,10 @@ class Shape:
     def index_entry_bytes(self) -> int:
         """The row's entry in the GSI: the index and table keys plus the projected attributes
         ("Provisioned throughput considerations for Global Secondary Indexes")."""
-        kept = {schema.PARTITION_KEY, schema.SORT_KEY, schema.GSI_PARTITION_KEY,
-                *schema.GSI_NON_KEY_ATTRIBUTES}  # fmt: skip
+        kept = {
+            schema.PARTITION_KEY,
+            schema.SORT_KEY,
+            schema.GSI_PARTITION_KEY,
+            *schema.GSI_NON_KEY_ATTRIBUTES,
+        }
         return item_size({k: v for k, v in self.row_item.items() if k in kept})

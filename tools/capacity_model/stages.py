@@ -22,15 +22,20 @@ class StageCapacity:
 
 
 def stage_capacity(name: str, table: TableProps) -> StageCapacity:
-    floor = Units(float(table.read_capacity), float(table.write_capacity),
-                  float(table.gsi_read_capacity), float(table.gsi_write_capacity))  # fmt: skip
+    floor = Units(
+        float(table.read_capacity),
+        float(table.write_capacity),
+        float(table.gsi_read_capacity),
+        float(table.gsi_write_capacity),
+    )
     scaling = table.autoscaling
     if scaling is None:
         return StageCapacity(name=name, floor=floor, ceiling=floor, target_percent=None)
     top_read, top_write = float(scaling.max_read_capacity), float(scaling.max_write_capacity)
     ceiling = Units(top_read, top_write, top_read, top_write)
-    return StageCapacity(name=name, floor=floor, ceiling=ceiling,
-                         target_percent=scaling.target_utilization_percent)  # fmt: skip
+    return StageCapacity(
+        name=name, floor=floor, ceiling=ceiling, target_percent=scaling.target_utilization_percent
+    )
 
 
 def sustained_messages_per_second(plan: Plan, capacity: Units) -> float:
@@ -79,8 +84,9 @@ def verdict(plan: Plan, stage: StageCapacity) -> Verdict:
         reach = getattr(stage.ceiling, resource) * share
         if need > reach:
             where = "its auto-scaling maximum at the target" if stage.target_percent else "it"
-            reasons.append(f"{LABELS[resource]}: the profile needs {need:g}/s, {where} "
-                           f"serves {reach:g}")  # fmt: skip
+            reasons.append(
+                f"{LABELS[resource]}: the profile needs {need:g}/s, {where} serves {reach:g}"
+            )
     return Verdict(
         holds=not reasons,
         reasons=tuple(reasons),
