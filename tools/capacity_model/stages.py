@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from stacks.props import TableProps
 from tools.capacity_model.operations import Units
 from tools.capacity_model.plan import BURST_SECONDS, LABELS, RESOURCES, Plan
+
+if TYPE_CHECKING:  # the settings import aws_cdk (a second and a Node.js process): only for --stage
+    from stacks.props import TableProps
 
 
 @dataclass(frozen=True, kw_only=True)
