@@ -154,6 +154,7 @@ DEV: Final = StageSettings(
     alarms=_ALARMS,
 )
 
+
 @dataclass(frozen=True, kw_only=True)
 class TrafficAssumption:
     """The traffic a stage's capacity is sized for, in the capacity model's terms
