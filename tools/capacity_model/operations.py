@@ -20,7 +20,10 @@ from tools.item_sizes import read_units, write_units
 
 QUERY_PAGE_BYTES: Final = 1024 * 1024
 # A transaction's writes cost twice on the table ("Capacity management for transactions",
-# transaction-apis.html). The index entries they add are charged as ordinary index writes.
+# transaction-apis.html). Its index entries are ordinary index writes: the same page says a
+# transaction's changes propagate to the GSIs after it completes, and a measurement against
+# DynamoDB agrees (github.com/nubo-db/dynoxide/pull/188: "the transactional 2x factor applies
+# to the base table arm alone"). The local meter (local/capacity) doubles them: see bench part 10.
 TRANSACTION_FACTOR: Final = 2
 TRANSACTION_INDEX_FACTOR: Final = 1
 PARTICIPANTS: Final = 2
