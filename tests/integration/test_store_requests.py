@@ -53,7 +53,7 @@ def test_a_later_page_of_b_is_one_query_of_its_own_rows(
     """Page 4 is one eventually consistent Query of limit + 1 rows from its cursor: nothing
     above the cursor is read again, whatever the page number."""
     owner = make_user("owner")
-    for n in range(14):
+    for n in range(18):
         store.create_message_group(owner, make_user(f"friend{n}"), f"hi {n}")
     cursor = None
     for _ in range(3):
