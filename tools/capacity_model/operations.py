@@ -51,6 +51,14 @@ class Units:
     def total(self) -> float:
         return sum(self.as_tuple())
 
+    @property
+    def reads(self) -> float:
+        return self.table_read + self.index_read
+
+    @property
+    def writes(self) -> float:
+        return self.table_write + self.index_write
+
 
 @dataclass(frozen=True)
 class Request:

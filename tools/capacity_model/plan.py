@@ -120,31 +120,26 @@ class Costs:
 
 
 def costs(plan: Plan, prices: Prices = US_EAST_1) -> Costs:
-    reads = plan.provisioned.table_read + plan.provisioned.index_read
-    writes = plan.provisioned.table_write + plan.provisioned.index_write
-    used = plan.per_second
-    used_reads, used_writes = used.table_read + used.index_read, used.table_write + used.index_write
-    on_demand = (
-        SECONDS_PER_MONTH
-        * (
-            used_reads * prices.read_request_per_million
-            + used_writes * prices.write_request_per_million
+    """Provisioned: the provisioned units by the hour. On demand: a request unit per consumed
+    unit (the same 1 KB / 4 KB rules, "Read/write capacity mode"), by the million."""
+
+    def on_demand(units: Units) -> float:
+        return (
+            units.reads * prices.read_request_per_million
+            + units.writes * prices.write_request_per_million
         )
-        / 1e6
-    )
-    message = plan.per_message
-    m_reads, m_writes = (
-        message.table_read + message.index_read,
-        message.table_write + message.index_write,
-    )
-    full = 1e6 * (m_reads * prices.rcu_hour + m_writes * prices.wcu_hour) / 3600
+
+    def hourly(units: Units) -> float:
+        return units.reads * prices.rcu_hour + units.writes * prices.wcu_hour
+
+    # A million messages take 1e6 unit-seconds per unit a message costs, i.e. 1e6 / 3600 hours.
+    full_use = hourly(plan.per_message) * 1e6 / 3600
     return Costs(
-        provisioned_month=HOURS_PER_MONTH * (reads * prices.rcu_hour + writes * prices.wcu_hour),
-        on_demand_month=on_demand,
-        per_million_on_demand=m_reads * prices.read_request_per_million
-        + m_writes * prices.write_request_per_million,
-        per_million_full_use=full,
-        per_million_at_target=full * 100 / plan.target_percent,
+        provisioned_month=HOURS_PER_MONTH * hourly(plan.provisioned),
+        on_demand_month=on_demand(plan.per_second) * SECONDS_PER_MONTH / 1e6,
+        per_million_on_demand=on_demand(plan.per_message),
+        per_million_full_use=full_use,
+        per_million_at_target=full_use * 100 / plan.target_percent,
     )
 
 
@@ -183,9 +178,13 @@ class Plan:
         return per_message(self.profile, preview=self.preview)
 
     @cached_property
+    def reads(self) -> Units:
+        """Pattern A's and B's units per second (the messages' own reads are per message)."""
+        return reads_per_second(self.profile)
+
+    @cached_property
     def per_second(self) -> Units:
-        writes = self.per_message.scaled(self.profile.messages_per_second)
-        return writes + reads_per_second(self.profile)
+        return self.per_message.scaled(self.profile.messages_per_second) + self.reads
 
     @cached_property
     def provisioned(self) -> Units:

@@ -51,7 +51,7 @@ class Shape:
 
     @cached_property
     def _users(self) -> tuple[User, User]:
-        return tuple(  # type: ignore[return-value]
+        owner, other = (
             User(
                 uuid=uuid,
                 display_name="N" * self.display_name_chars,
@@ -59,6 +59,7 @@ class Shape:
             )
             for uuid in _USERS
         )
+        return owner, other
 
     @cached_property
     def text(self) -> str:

@@ -43,7 +43,7 @@ def stage_capacity(name: str, table: TableProps) -> StageCapacity:
 
 def sustained_messages_per_second(plan: Plan, capacity: Units) -> float:
     """Messages per second `capacity` serves with the profile's reads, by its scarcest resource."""
-    reads = plan.per_second + plan.per_message.scaled(-plan.profile.messages_per_second)
+    reads = plan.reads
     rates = []
     for resource in RESOURCES:
         cost = getattr(plan.per_message, resource)
@@ -58,9 +58,7 @@ def sustained_messages_per_second(plan: Plan, capacity: Units) -> float:
 def burst_seconds(plan: Plan, capacity: Units, messages_per_second: float) -> float | None:
     """How long a full burst bucket (300 s of unused capacity) absorbs `messages_per_second`
     above what `capacity` sustains; None if it is not an overload."""
-    need = plan.per_message.scaled(messages_per_second) + (
-        plan.per_second + plan.per_message.scaled(-plan.profile.messages_per_second)
-    )
+    need = plan.per_message.scaled(messages_per_second) + plan.reads
     seconds = []
     for resource in RESOURCES:
         have, want = getattr(capacity, resource), getattr(need, resource)
