@@ -264,6 +264,9 @@ def _big_user() -> list[str]:
         f"- One conversation (its `MSG#` key, and its GSI key with four index writes per move) "
         f"takes at most {hot.conversation_messages_per_second:,.0f} msg/s; the processor's "
         "batching (one move for many messages) raises that for busy conversations.",
+        f"- Reads: one user's list serves {hot.user_b_pages_per_second:,.0f} B pages/s and one "
+        f"conversation {hot.conversation_a_pages_per_second:,.0f} A pages/s (3,000 RCU a "
+        "partition); a list read that often belongs in a cache in front of the table.",
         "",
     ]
 

@@ -145,10 +145,12 @@ def costs(plan: Plan, prices: Prices = US_EAST_1) -> Costs:
 
 @dataclass(frozen=True, kw_only=True)
 class HotKeys:
-    """Messages per second one partition key sustains, by the 1,000 WCU / 3,000 RCU limits."""
+    """What one partition key sustains, by one partition's 1,000 WCU / 3,000 RCU."""
 
     user_messages_per_second: float  # the busiest user's GRP# key: a put and a delete per move
     conversation_messages_per_second: float  # its MSG# key, and its GSI key (4 entries per move)
+    user_b_pages_per_second: float  # pattern B pages of one user
+    conversation_a_pages_per_second: float  # pattern A pages of one conversation
 
 
 def hot_keys(profile: TrafficProfile) -> HotKeys:
@@ -157,11 +159,17 @@ def hot_keys(profile: TrafficProfile) -> HotKeys:
     row_writes = 2 * move.requests[1].units.table_write  # this user's put and delete
     entry_writes = move.units.index_write / profile.messages_per_conversation_per_batch
     message_writes = ops.create_message(shape).units.table_write
+    page_a = ops.list_messages(shape, page=profile.a_page, available=profile.a_page + 1)
+    page_b = ops.list_message_groups(
+        shape, page=profile.b_page, page_number=1, conversations=profile.b_page + 1, cheap=True
+    )
     return HotKeys(
         user_messages_per_second=PARTITION_WCU / row_writes,
         conversation_messages_per_second=min(
             PARTITION_WCU / message_writes, PARTITION_WCU / entry_writes
         ),
+        user_b_pages_per_second=PARTITION_RCU / page_b.units.table_read,
+        conversation_a_pages_per_second=PARTITION_RCU / page_a.units.table_read,
     )
 
 

@@ -82,6 +82,8 @@ def document(
             "busiest_conversation_messages_per_second": round(
                 hot.conversation_messages_per_second, 1
             ),
+            "one_user_b_pages_per_second": round(hot.user_b_pages_per_second, 1),
+            "one_conversation_a_pages_per_second": round(hot.conversation_a_pages_per_second, 1),
         },
         "stage": None if stage is None else _stage(plan, stage, overload),
     }
@@ -122,7 +124,9 @@ def lines(doc: dict[str, Any]) -> list[str]:
         f"{doc['target_utilization_percent']}%",
         f"one partition (1,000 WCU / 3,000 RCU): the busiest user up to "
         f"{hot['busiest_user_messages_per_second']:g} msg/s, the busiest conversation up to "
-        f"{hot['busiest_conversation_messages_per_second']:g} msg/s",
+        f"{hot['busiest_conversation_messages_per_second']:g} msg/s; one user's list "
+        f"{hot['one_user_b_pages_per_second']:g} B pages/s, one conversation "
+        f"{hot['one_conversation_a_pages_per_second']:g} A pages/s",
     ]
     if doc["over_default_quota"]:
         out.append(
