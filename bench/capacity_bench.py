@@ -1,4 +1,4 @@
-"""Part `capacity` of `make bench`: the capacity model against the local cloud's meter.
+"""Part `capacity_model` of `make bench`: the capacity model against the local cloud's meter.
 
 A mixed workload (new conversations, quiet and busy sends, short and long messages, pattern A and
 B pages, a stranger's post) runs through the message store and the stream processor's real data

@@ -355,7 +355,7 @@ _SECTIONS: Final = (
     ("reads", "7. Reads", _reads),
     ("authorization", "8. Authorization of role-signed requests (local cloud)", _authorization),
     ("worker", "9. The local cloud's worker", _worker),
-    ("capacity", "10. Capacity: the model against the meter", capacity_report.render),
+    ("capacity_model", "11. The capacity model against the meter", capacity_report.render),
 )
 
 

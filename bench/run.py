@@ -39,7 +39,7 @@ PARTS: Final = (
     "reads",
     "authorization",
     "worker",
-    "capacity",
+    "capacity_model",
 )
 # What each part needs of the remaining time to be worth starting (from earlier runs here).
 _MIN_BUDGET_S: Final = {
@@ -52,7 +52,7 @@ _MIN_BUDGET_S: Final = {
     "reads": 40,
     "authorization": 40,
     "worker": 20,
-    "capacity": 30,
+    "capacity_model": 30,
 }
 
 
@@ -136,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
             "reads": lambda: reads.measure_reads(server.free_port(), scratch),
             "authorization": authz_bench.run,
             "worker": lambda: worker_bench.run(scratch),
-            "capacity": lambda: capacity_bench.measure_capacity(server.free_port(), scratch),
+            "capacity_model": lambda: capacity_bench.measure_capacity(server.free_port(), scratch),
         }
         for part in PARTS:
             remaining = DEADLINE_S - (time.monotonic() - started)

@@ -286,7 +286,7 @@ def render(per_invocation: float | None = None) -> str:
         "(`tools/capacity_model`: the items the code writes, sized and counted by DynamoDB's "
         "rules, cited in its modules) or a `make bench` result. `bin/ddb/capacity` answers the "
         "same questions for any traffic profile (`--json`, `--stage NAME`). `make bench` part "
-        "10 runs a mixed workload through the local cloud's meter and compares it with the "
+        "11 runs a mixed workload through the local cloud's meter and compares it with the "
         "model, operation by operation.",
         "",
         f"Prices: us-east-1 list prices, read {PRICES_READ_ON} from {', '.join(SOURCE_URLS)} "

@@ -23,7 +23,7 @@ QUERY_PAGE_BYTES: Final = 1024 * 1024
 # transaction-apis.html). Its index entries are ordinary index writes: the same page says a
 # transaction's changes propagate to the GSIs after it completes, and a measurement against
 # DynamoDB agrees (github.com/nubo-db/dynoxide/pull/188: "the transactional 2x factor applies
-# to the base table arm alone"). The local meter (local/capacity) doubles them: see bench part 10.
+# to the base table arm alone"). The local meter (local/capacity) doubles them: see bench part 11.
 TRANSACTION_FACTOR: Final = 2
 TRANSACTION_INDEX_FACTOR: Final = 1
 PARTICIPANTS: Final = 2
