@@ -41,7 +41,7 @@ ALLOWED: dict[str, set[str]] = {
     | {"5 ms", "10 ms"},
     # The client's timeouts and the table's capacity (settings), Scan's 1 MB page (a limit),
     # moto's flat 1 RCU per request, the read rule's 4 KB, and its half unit for the example
-    # outputs' eventually consistent reads under 4 KB (run by tests/integration/test_doc_outputs.py).
+    # outputs' eventually consistent reads under 4 KB (tests/integration/test_doc_outputs.py).
     "docs/tools.md": {"2 s", "5 s", "5 RCU", "5 WCU", "1 MB", "1 RCU", "4 KB", "0.5 RCU"},
 }
 
