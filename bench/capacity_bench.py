@@ -266,7 +266,7 @@ def measure_capacity(port: int, scratch: Path) -> dict[str, Any]:
     # Metered, not enforced: the workload measures costs, a throttle would only slow it.
     moto = server.start(port, log_file=scratch / "capacity-endpoint.log", enforce_capacity=False)
     try:
-        client = cloud.client("dynamodb", endpoint)
+        client = cloud.developer(endpoint)("dynamodb")
         client.create_table(
             **schema.create_table_kwargs(TABLE, read_capacity=1000, write_capacity=1000)
         )

@@ -86,7 +86,7 @@ def _deep_pages(endpoint: str) -> dict[str, Any]:
     The requests are the store's own (counted); the units are arithmetic on the rows' measured
     sizes (DynamoDB bills a Query by the size of the items it reads). Page n reads its own rows
     only: the cursor names the conversations already shown (`pages.MAX_SEEN`)."""
-    client = cloud.client("dynamodb", endpoint)
+    client = cloud.developer(endpoint)("dynamodb")
     store = MessageStore(client, table_name=TABLE)
     conversation = seedfile.load(seedfile.DEFAULT_CONVERSATION_FILE, users.load())
     owner = users.load().lookup("londo")
