@@ -156,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
         scratch = Path(scratch_name)
         from bench import (
             authz_bench,
-            capacity_bench,
+            capacity_model_bench,
             end_to_end,
             processor_bench,
             processor_throughput,
@@ -174,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
             "reads": lambda: reads.measure_reads(server.free_port(), scratch),
             "authorization": authz_bench.run,
             "worker": lambda: worker_bench.run(scratch),
-            "capacity_model": lambda: capacity_bench.measure_capacity(server.free_port(), scratch),
+            "capacity_model": lambda: capacity_model_bench.measure_capacity(server.free_port(), scratch),
         }
         for part in PARTS:
             remaining = DEADLINE_S - (time.monotonic() - started)

@@ -1,4 +1,4 @@
-"""bench/README.md's section of the `capacity_model` part (bench/capacity_bench.py)."""
+"""bench/README.md's section of the `capacity_model` part (bench/capacity_model_bench.py)."""
 
 from __future__ import annotations
 
