@@ -43,6 +43,7 @@ PARTS: Final = (
     "reads",
     "authorization",
     "worker",
+    "capacity",
     "capacity_model",
 )
 # What each part needs of the remaining time to be worth starting (from earlier runs here).
@@ -56,6 +57,7 @@ _MIN_BUDGET_S: Final = {
     "reads": 40,
     "authorization": 40,
     "worker": 20,
+    "capacity": 30,
     "capacity_model": 30,
 }
 
@@ -156,6 +158,7 @@ def main(argv: list[str] | None = None) -> int:
         scratch = Path(scratch_name)
         from bench import (
             authz_bench,
+            capacity_bench,
             capacity_model_bench,
             end_to_end,
             processor_bench,
@@ -174,7 +177,10 @@ def main(argv: list[str] | None = None) -> int:
             "reads": lambda: reads.measure_reads(server.free_port(), scratch),
             "authorization": authz_bench.run,
             "worker": lambda: worker_bench.run(scratch),
-            "capacity_model": lambda: capacity_model_bench.measure_capacity(server.free_port(), scratch),
+            "capacity": capacity_bench.run,
+            "capacity_model": lambda: capacity_model_bench.measure_capacity(
+                server.free_port(), scratch
+            ),
         }
         for part in PARTS:
             remaining = DEADLINE_S - (time.monotonic() - started)
