@@ -39,9 +39,9 @@ def render(part: Mapping[str, Any]) -> list[str]:
         "INDEXES`): units per operation as metered, as the capacity model says "
         "(tools/capacity_model), the worst difference over the four resources, and what the "
         f"model says the operation cost before the cheaper rows ({part['before_is']}). A "
-        "transaction's index writes: the model charges them once (the index is updated after "
-        'the transaction, "Capacity management for transactions", transaction-apis.html), '
-        "the local meter twice.",
+        "transaction's index writes: the model and the meter charge them once (the index is "
+        'updated after the transaction, "Capacity management for transactions", '
+        "transaction-apis.html).",
         "",
         *markdown_table(
             ["operation", "requests", "metered", "model", "worst error", "model, before"], rows
