@@ -16,6 +16,7 @@ from typing import Any, Final
 import boto3
 
 from stream_processor import batch, budget, group_rows
+from stream_processor.concurrency import AdaptiveConcurrency
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +35,13 @@ def client() -> Any:
     return boto3.client("dynamodb", config=budget.client_config())
 
 
+@functools.cache
+def concurrency() -> AdaptiveConcurrency:
+    """How many conversations may run at once, learnt from the table's throttles and kept for
+    the execution environment's next batch."""
+    return AdaptiveConcurrency(budget.WORKERS)
+
+
 def _records(event: Any) -> Sequence[Any]:
     records = event.get("Records") if isinstance(event, Mapping) else None
     if not isinstance(records, list):
@@ -49,6 +57,7 @@ def handler(event: Any, context: Any) -> dict[str, list[dict[str, str]]]:
         rows,
         budget=budget.for_context(context, time.sleep),
         workers=budget.WORKERS,
+        concurrency=concurrency(),
     )
     _log(result)
     return result.response()
@@ -90,6 +99,8 @@ def _log(result: batch.BatchResult) -> None:
             "rows_put": result.rows_put,
             "rows_deleted": result.rows_deleted,
             "index_wait_s": result.index_wait_s,
+            "throttles": result.throttles,
+            "concurrency_low": result.concurrency_low,
             "records_skipped": len(result.skipped_records),
             "conversations_skipped": len(result.skipped_conversations),
             "failed": len(result.failures),

@@ -31,21 +31,22 @@ def processor() -> Iterator[None]:
     handler_module.client.cache_clear()
 
 
-def test_the_client_counts_attempts_not_retries_and_pools_a_connection_per_worker() -> None:
-    """total_max_attempts (3 attempts in all), not the retries dict's max_attempts (which would
-    be one more), short timeouts, and one pooled connection per worker thread."""
+def test_the_client_makes_one_attempt_per_call_and_pools_a_connection_per_worker() -> None:
+    """botocore's retries are off (total_max_attempts counts attempts: 1 is no retry, so its
+    shared retry quota is never consulted); the processor retries itself, one attempt's worst
+    case at a time: short timeouts, and one pooled connection per worker thread."""
     config = budget.client_config()
-    assert config.retries == {"mode": "standard", "total_max_attempts": 3}
+    assert config.retries == {"mode": "standard", "total_max_attempts": 1}
     assert (config.connect_timeout, config.read_timeout) == (1.0, 1.0)
     assert config.max_pool_connections == budget.WORKERS
-    assert budget.CALL_WORST_S == 3 * (1.0 + 1.0) + (1.0 + 2.0)
+    assert budget.ATTEMPT_WORST_S == 1.0 + 1.0
 
 
 @pytest.mark.parametrize("stage", sorted(STAGES))
 def test_the_margin_and_the_index_wait_fit_inside_every_stages_timeout(stage: str) -> None:
     """A batch can always start: the margin plus the one index wait leave time for work."""
     timeout = STAGES[stage].function.timeout_seconds
-    assert timeout / 2 > budget.CALL_WORST_S + budget.ANSWER_S + batch.INDEX_WAIT_S
+    assert timeout / 2 > budget.ATTEMPT_WORST_S + budget.ANSWER_S + batch.INDEX_WAIT_S
 
 
 def test_the_lagging_batch_returns_inside_the_timeout_with_every_stale_conversation_reported(
@@ -80,7 +81,7 @@ def test_a_deadline_already_inside_the_margin_starts_nothing_and_reports_everyth
     fake = FakeDynamoDB()
     quiet = scenarios.quiet_batch(fake)
     fake.attach(handler_module.client())
-    context = scenarios.Context(budget.CALL_WORST_S)
+    context = scenarios.Context(budget.ATTEMPT_WORST_S)
     response = handler_module.handler({"Records": quiet.records}, context)
     assert sum(fake.requests.values()) == 0
     assert len(response["batchItemFailures"]) == scenarios.BATCH
