@@ -89,7 +89,7 @@ class Backoff:
     cap_s: float = 1.0
 
     def ceiling_s(self, retry: int) -> float:
-        return float(min(self.cap_s, self.base_s * 2 ** max(0, retry - 1)))
+        return float(min(self.cap_s, self.base_s * 2.0 ** min(max(0, retry - 1), 32)))
 
     def delay_s(self, retry: int, rng: Any = random) -> float:
         return float(rng.uniform(0.0, self.ceiling_s(retry)))

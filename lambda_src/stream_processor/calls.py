@@ -113,7 +113,10 @@ class PatientRows:
                 return result
 
     def _wait(self, wanted_s: float) -> None:
-        # Cut to what leaves room for one more attempt; the check at the loop's top then decides.
+        """Cut to what leaves room for one more attempt; no room at all ends the attempts (an
+        attempt without its backoff would only meet the same empty bucket)."""
         wait_s = wanted_s if self._budget is None else self._budget.wait_allowance_s(wanted_s)
+        if wait_s <= 0 and wanted_s > 0:
+            raise OutOfTimeError
         if wait_s > 0:
             self._sleep(wait_s)
