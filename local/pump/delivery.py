@@ -12,7 +12,7 @@ from typing import Any
 from local.pump.checkpoints import Checkpoints
 from local.pump.failures import DeliveryDenied, FailureDestination, pointer
 from local.pump.mapping import UNLIMITED, MappingSettings
-from local.worker import InitError
+from local.runtime.worker import InitError
 from tools import failure_records
 
 Handler = Callable[[dict[str, Any], Any], Any]
