@@ -10,7 +10,8 @@ nothing is shared between callers but the table.
 Throttling codes: DynamoDB's "Error handling with DynamoDB" page
 (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Programming.Errors.html):
 ProvisionedThroughputExceededException, ThrottlingException, RequestLimitExceeded, and a
-TransactionCanceledException whose reasons include ThrottlingError. Backoff with full jitter:
+TransactionCanceledException whose reasons include ThrottlingError or ProvisionedThroughputExceeded
+(the cancellation codes of TransactWriteItems' API reference). Backoff with full jitter:
 "Exponential Backoff And Jitter", AWS Architecture Blog
 (https://aws.amazon.com/blogs/architecture/exponential-backoff-and-jitter/).
 """
@@ -33,8 +34,10 @@ THROTTLING_CODES: Final = frozenset(
         "TooManyRequestsException",
     }
 )
-# A transaction's cancellation reason when one of its items' table or index had no capacity.
-TRANSACTION_THROTTLED: Final = "ThrottlingError"
+# A transaction's cancellation reasons when one of its items' table or index had no capacity.
+TRANSACTION_THROTTLED: Final = frozenset(
+    {"ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded"}
+)
 # Worth one more attempt soon: the service's own transient failures (5xx) and lost connections.
 TRANSIENT_CODES: Final = frozenset(
     {"InternalServerError", "ServiceUnavailable", "RequestTimeout", "RequestTimeoutException"}
@@ -65,7 +68,7 @@ def is_throttle(error: BaseException) -> bool:
         return False
     code = error_code(error)
     if code == "TransactionCanceledException":
-        return TRANSACTION_THROTTLED in cancellation_codes(error)
+        return not TRANSACTION_THROTTLED.isdisjoint(cancellation_codes(error))
     return code in THROTTLING_CODES
 
 
