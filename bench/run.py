@@ -39,6 +39,7 @@ PARTS: Final = (
     "reads",
     "authorization",
     "worker",
+    "capacity_efficiency",
 )
 # What each part needs of the remaining time to be worth starting (from earlier runs here).
 _MIN_BUDGET_S: Final = {
@@ -51,6 +52,7 @@ _MIN_BUDGET_S: Final = {
     "reads": 40,
     "authorization": 40,
     "worker": 20,
+    "capacity_efficiency": 60,
 }
 
 
@@ -116,6 +118,7 @@ def main(argv: list[str] | None = None) -> int:
         scratch = Path(scratch_name)
         from bench import (
             authz_bench,
+            capacity_efficiency,
             end_to_end,
             processor_bench,
             processor_throughput,
@@ -133,6 +136,7 @@ def main(argv: list[str] | None = None) -> int:
             "reads": lambda: reads.measure_reads(server.free_port(), scratch),
             "authorization": authz_bench.run,
             "worker": lambda: worker_bench.run(scratch),
+            "capacity_efficiency": capacity_efficiency.run,
         }
         for part in PARTS:
             remaining = DEADLINE_S - (time.monotonic() - started)
