@@ -113,8 +113,9 @@ _ALARMS = AlarmProps(
     function_throttles=1,
     failure_destination_events=1,
     dropped_events=1,
-    # A throttled GSI write throttles the table write behind it; the SDK retries, so one event
-    # is not lost data, but any throttling means the capacity is wrong for the traffic.
+    # A throttled GSI write throttles the table write behind it; the processor and the store wait
+    # throttles out, so one event is not lost data, but any throttling means the capacity is
+    # wrong for the traffic.
     table_throttle_events=1,
     table_system_errors=1,
     # Without auto scaling, 80% of provisioned for 5 minutes leaves time to raise capacity
