@@ -126,6 +126,10 @@ def is_message_pk(pk: str) -> bool:
     return pk.startswith(MESSAGE_PREFIX)
 
 
+def is_guard_pk(pk: str) -> bool:
+    return pk.startswith((MESSAGE_UUID_PREFIX, PAIR_PREFIX))
+
+
 def is_group_pk(pk: str) -> bool:
     return pk.startswith(GROUP_PREFIX)
 
