@@ -17,6 +17,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any, Final
 
 from cruddur_messages import guards, items, schema, validation, wire
+from cruddur_messages.clients import dynamodb_client
 from cruddur_messages.errors import (
     ConversationExistsError,
     GroupNotFoundError,
@@ -59,6 +60,7 @@ __all__ = [
     "WriteConflictError",
     "client_config",
     "decode_cursor",
+    "dynamodb_client",
     "encode_cursor",
     "validate_limit",
 ]
@@ -78,11 +80,9 @@ class MessageStore:
         busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S,
     ) -> None:
         """`client`: a low-level boto3 DynamoDB client, which decides the endpoint, region and
-        credentials (the caller's environment, not the store's); build it with
-        `config=client_config()` so that botocore's own retries do not add to the bound.
-        `table_name`: defaults to `schema.table_name()` (`DDB_MESSAGE_TABLE` or the default).
-        `busy_timeout_s`: how long a write call (each read request) may wait out throttling
-        before it raises TableBusyError."""
+        credentials; build it with `config=client_config()` (botocore's retries would add to the
+        bound). `table_name`: defaults to `schema.table_name()`. `busy_timeout_s`: how long a
+        write call (each read request) may wait out throttling, then TableBusyError."""
         wire.require_client(client)
         if not busy_timeout_s > 0:  # also refuses NaN
             raise ValueError(f"busy_timeout_s must be positive, got {busy_timeout_s!r}")
