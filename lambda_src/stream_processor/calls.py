@@ -1,7 +1,7 @@
 """Every DynamoDB call of a conversation: inside the budget, throttles waited out, rare errors
 retried, and the table's answer told to the concurrency limit.
 
-botocore makes one attempt per call (`budget.client_config`); the attempts are made here:
+botocore makes one attempt per call (`config.client_config`); the attempts are made here:
 
 - before each attempt, its worst case (`budget.ATTEMPT_WORST_S`) must end before the margin,
   or the conversation stops with OutOfTimeError and is reported for Lambda to retry;

@@ -15,7 +15,7 @@ from typing import Any, Final
 
 import boto3
 
-from stream_processor import batch, budget, group_rows
+from stream_processor import batch, budget, config, group_rows
 from stream_processor.concurrency import AdaptiveConcurrency
 
 logger = logging.getLogger(__name__)
@@ -26,9 +26,9 @@ logging.getLogger("botocore").setLevel(logging.WARNING)
 
 
 @functools.cache
-def names() -> budget.Names:
+def names() -> config.Names:
     """The table and index, read once; ConfigurationError when the environment lacks them."""
-    return budget.names_from()
+    return config.names_from()
 
 
 @functools.cache
@@ -36,14 +36,14 @@ def client() -> Any:
     """The DynamoDB client, created once per execution environment (region and endpoint from the
     environment: AWS_REGION, and AWS_ENDPOINT_URL for a local server). One client serves every
     thread: clients are thread-safe, sessions are not, so it is built before any thread starts."""
-    return boto3.client("dynamodb", config=budget.client_config())
+    return boto3.client("dynamodb", config=config.client_config())
 
 
 @functools.cache
 def concurrency() -> AdaptiveConcurrency:
     """How many conversations may run at once, learnt from the table's throttles and kept for
     the execution environment's next batch."""
-    return AdaptiveConcurrency(budget.WORKERS)
+    return AdaptiveConcurrency(config.WORKERS)
 
 
 def _records(event: Any) -> Sequence[Any]:
@@ -60,7 +60,7 @@ def handler(event: Any, context: Any) -> dict[str, list[dict[str, str]]]:
         _records(event),
         rows,
         budget=budget.for_context(context, time.sleep),
-        workers=budget.WORKERS,
+        workers=config.WORKERS,
         concurrency=concurrency(),
     )
     _log(result)

@@ -27,7 +27,7 @@ from cruddur_messages import items, schema
 from cruddur_messages.models import Message, MessageGroup, User
 from cruddur_messages.store import MessageStore
 from local import stream_events
-from stream_processor import budget
+from stream_processor import budget, config
 from stream_processor import handler as handler_module
 
 pytestmark = pytest.mark.integration
@@ -237,7 +237,7 @@ def test_an_endpoint_that_never_answers_still_lets_the_invocation_answer_in_time
     monkeypatch.setenv(schema.GSI_NAME_ENV, schema.GSI_NAME)
     handler_module.client.cache_clear()
     handler_module.names.cache_clear()
-    records = scenarios.quiet_batch(FakeDynamoDB()).records[: 2 * budget.WORKERS + 5]
+    records = scenarios.quiet_batch(FakeDynamoDB()).records[: 2 * config.WORKERS + 5]
     deadline_s = budget.ATTEMPT_WORST_S + budget.ANSWER_S + 2  # room for one wave only
     started = time.monotonic()
     try:

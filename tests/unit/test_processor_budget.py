@@ -16,7 +16,7 @@ from bench.fake_dynamodb import FakeDynamoDB
 from cruddur_messages import schema
 from local import cloud
 from stacks.settings import STAGES
-from stream_processor import batch, budget
+from stream_processor import batch, budget, config
 from stream_processor import handler as handler_module
 
 
@@ -35,10 +35,10 @@ def test_the_client_makes_one_attempt_per_call_and_pools_a_connection_per_worker
     """botocore's retries are off (total_max_attempts counts attempts: 1 is no retry, so its
     shared retry quota is never consulted); the processor retries itself, one attempt's worst
     case at a time: short timeouts, and one pooled connection per worker thread."""
-    config = budget.client_config()
-    assert config.retries == {"mode": "standard", "total_max_attempts": 1}
-    assert (config.connect_timeout, config.read_timeout) == (1.0, 1.0)
-    assert config.max_pool_connections == budget.WORKERS
+    client_config = config.client_config()
+    assert client_config.retries == {"mode": "standard", "total_max_attempts": 1}
+    assert (client_config.connect_timeout, client_config.read_timeout) == (1.0, 1.0)
+    assert client_config.max_pool_connections == config.WORKERS
     assert budget.ATTEMPT_WORST_S == 1.0 + 1.0
 
 
@@ -95,7 +95,7 @@ def test_the_function_refuses_to_run_without_its_table_and_index(
     monkeypatch.setenv(schema.GSI_NAME_ENV, " ")
     handler_module.names.cache_clear()
     try:
-        with pytest.raises(budget.ConfigurationError, match="DDB_MESSAGE_TABLE and DDB_MESSAGE"):
+        with pytest.raises(config.ConfigurationError, match="DDB_MESSAGE_TABLE and DDB_MESSAGE"):
             handler_module.handler({"Records": []}, None)
     finally:
         handler_module.names.cache_clear()
@@ -104,7 +104,7 @@ def test_the_function_refuses_to_run_without_its_table_and_index(
 def test_inside_lambda_the_init_phase_fails_with_one_clear_line() -> None:
     """Lambda's runtime sets AWS_LAMBDA_RUNTIME_API: importing the handler without the table
     variable fails there, before any batch is taken."""
-    env = {k: v for k, v in os.environ.items() if k not in budget.REQUIRED_ENV}
+    env = {k: v for k, v in os.environ.items() if k not in config.REQUIRED_ENV}
     env["AWS_LAMBDA_RUNTIME_API"] = "127.0.0.1:9001"
     env[schema.GSI_NAME_ENV] = schema.GSI_NAME
     run = subprocess.run(
@@ -113,6 +113,6 @@ def test_inside_lambda_the_init_phase_fails_with_one_clear_line() -> None:
     )  # fmt: skip
     assert run.returncode != 0
     assert run.stderr.strip().splitlines()[-1] == (
-        "stream_processor.budget.ConfigurationError: the stream processor needs "
+        "stream_processor.config.ConfigurationError: the stream processor needs "
         "DDB_MESSAGE_TABLE in its environment (set by the stack); refusing to start"
     )

@@ -17,7 +17,7 @@ from bench import processor_throughput as scenarios
 from bench.fake_dynamodb import FakeDynamoDB, _error
 from cruddur_messages import schema
 from local import cloud
-from stream_processor import batch, budget
+from stream_processor import batch, budget, config
 from stream_processor import handler as handler_module
 from stream_processor.calls import THROTTLE_RETRIES_WITHOUT_DEADLINE, PatientRows
 from stream_processor.concurrency import AdaptiveConcurrency
@@ -114,17 +114,17 @@ def test_a_throttled_pool_runs_fewer_conversations_at_once_and_still_finishes() 
     conversations = Conversations(30)
     table = CapacityTable(TokenBucket(clock, rate=5))
     conversations.seed(table)
-    limit = AdaptiveConcurrency(budget.WORKERS, clock=lambda: clock.now)
+    limit = AdaptiveConcurrency(config.WORKERS, clock=lambda: clock.now)
     result = batch.process_batch(
         conversations.records(),
         table,
         budget=clock.budget(10_000),
-        workers=budget.WORKERS,
+        workers=config.WORKERS,
         concurrency=limit,
     )
     assert result.failures == [] and conversations.stale(table) == []
     assert result.throttles > 0
-    assert result.concurrency_low <= budget.WORKERS // 4
+    assert result.concurrency_low <= config.WORKERS // 4
 
 
 def test_without_a_deadline_throttles_are_still_waited_out_but_not_forever() -> None:
@@ -185,4 +185,4 @@ def test_more_throttles_than_botocores_retry_quota_holds_are_all_waited_out(
     assert response == {"batchItemFailures": []}
     (line,) = [r for r in caplog.records if r.getMessage() == "batch processed"]
     assert line.throttles == 150  # type: ignore[attr-defined]
-    assert line.concurrency_low < budget.WORKERS  # type: ignore[attr-defined]
+    assert line.concurrency_low < config.WORKERS  # type: ignore[attr-defined]
