@@ -137,7 +137,7 @@ def run_demo(
         table = deployment.table_name
         pool_id = user_pool.ensure(endpoint, _DIRECTORY)
         log(f"    user pool of tools/data/users.json: AWS_COGNITO_USER_POOL_ID={pool_id}")
-        store = MessageStore(cloud.client("dynamodb", endpoint), table_name=table)
+        store = MessageStore(cloud.developer(endpoint)("dynamodb"), table_name=table)
         log("3/6 bin/ddb/seed: the seed conversation")
         ddb("seed", endpoint=endpoint, table=table, log=lambda line: log(f"    {line}"))
         log("4/6 sending messages with the message store (patterns D and C)")
@@ -145,7 +145,9 @@ def run_demo(
         log("5/6 stream pump: the deployed function processes the stream")
         with tempfile.TemporaryDirectory() as scratch:
             pump = StreamPump.for_deployment(
-                endpoint, state_dir=state_dir or Path(scratch), log=lambda line: log(f"    {line}")
+                cloud.developer(endpoint),
+                state_dir=state_dir or Path(scratch),
+                log=lambda line: log(f"    {line}"),
             )
             try:
                 stats = pump.run_until_idle()
@@ -190,7 +192,7 @@ def run_local(port: int, *, log: Log = print, port_setting: str = "--port N") ->
                 f"try: {scan_hint(endpoint, deployment.table_name)}"
             )
             pump = StreamPump.for_deployment(
-                endpoint,
+                cloud.developer(endpoint),
                 state_dir=cloud.state_dir(port),
                 log=log,
                 echo=lambda line: log(f"  | {line}"),

@@ -159,12 +159,12 @@ class RefusingFirst(FakeDynamoDB):
 @pytest.fixture
 def processor() -> Iterator[None]:
     names = {schema.TABLE_NAME_ENV: scenarios.TABLE, schema.GSI_NAME_ENV: schema.GSI_NAME}
+    # names() and client() are cached by the environment they come from; the concurrency limit is
+    # per execution environment, so each test starts from the pool's size.
     with cloud.offline_environ(extra=names):
-        for cached in (handler_module.names, handler_module.client, handler_module.concurrency):
-            cached.cache_clear()
+        handler_module.concurrency.cache_clear()
         yield
-    for cached in (handler_module.names, handler_module.client, handler_module.concurrency):
-        cached.cache_clear()
+    handler_module.concurrency.cache_clear()
 
 
 def test_more_throttles_than_botocores_retry_quota_holds_are_all_waited_out(
@@ -177,10 +177,10 @@ def test_more_throttles_than_botocores_retry_quota_holds_are_all_waited_out(
     monkeypatch.setattr(handler_module, "time", SimpleNamespace(sleep=lambda s: time.sleep(s / 20)))
     fake = RefusingFirst(150)
     quiet = scenarios.quiet_batch(fake)
-    fake.attach(handler_module.client())
     caplog.set_level("INFO", logger=handler_module.__name__)
     started = time.monotonic()
-    response = handler_module.handler({"Records": quiet.records}, scenarios.Context(30))
+    with fake.attached(handler_module.client()):
+        response = handler_module.handler({"Records": quiet.records}, scenarios.Context(30))
     assert time.monotonic() - started < 30
     assert response == {"batchItemFailures": []}
     (line,) = [r for r in caplog.records if r.getMessage() == "batch processed"]

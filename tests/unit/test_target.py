@@ -9,7 +9,7 @@ import pytest
 from cruddur_messages import clients
 from local import cloud
 from tools.errors import ToolError
-from tools.target import dynamodb_client, resolve
+from tools.target import clients, resolve
 
 
 @pytest.fixture(autouse=True)
@@ -40,7 +40,7 @@ def test_prod_without_a_region_is_refused(monkeypatch: pytest.MonkeyPatch, tmp_p
 
 
 def test_the_local_client_goes_to_the_target_endpoint() -> None:
-    client = dynamodb_client(resolve(prod=False, environ={}))
+    client = clients(resolve(prod=False, environ={}))("dynamodb")
     assert client.meta.endpoint_url == cloud.endpoint_url()
     assert client.meta.region_name == cloud.REGION
 
