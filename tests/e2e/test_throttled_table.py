@@ -69,7 +69,7 @@ def _spend_burst(client: Any, table: str) -> None:
 
 @pytest.fixture
 def shaped(endpoint: str, deployment: deploy.Deployment) -> Iterator[tuple[Any, dict[str, Any]]]:
-    client = cloud.client("dynamodb", endpoint)
+    client = cloud.developer(endpoint)("dynamodb")
     table, index = deployment.table_name, schema.GSI_NAME
     before = client.describe_table(TableName=table)["Table"]["ProvisionedThroughput"]
     yield client, {"table": table, "index": index}
@@ -85,7 +85,7 @@ def _throttled_requests(endpoint: str, table: str) -> int:
 
 
 def _failure_keys(endpoint: str, bucket: str) -> set[str]:
-    listed = cloud.client("s3", endpoint).list_objects_v2(
+    listed = cloud.developer(endpoint)("s3").list_objects_v2(
         Bucket=bucket, Prefix=failure_records.KEY_PREFIX
     )
     return {obj["Key"] for obj in listed.get("Contents", [])}
