@@ -43,6 +43,7 @@ PARTS: Final = (
     "reads",
     "authorization",
     "worker",
+    "capacity",
     "capacity_efficiency",
 )
 # What each part needs of the remaining time to be worth starting (from earlier runs here).
@@ -56,6 +57,7 @@ _MIN_BUDGET_S: Final = {
     "reads": 40,
     "authorization": 40,
     "worker": 20,
+    "capacity": 30,
     "capacity_efficiency": 60,
 }
 
@@ -156,6 +158,7 @@ def main(argv: list[str] | None = None) -> int:
         scratch = Path(scratch_name)
         from bench import (
             authz_bench,
+            capacity_bench,
             capacity_efficiency,
             end_to_end,
             processor_bench,
@@ -174,6 +177,7 @@ def main(argv: list[str] | None = None) -> int:
             "reads": lambda: reads.measure_reads(server.free_port(), scratch),
             "authorization": authz_bench.run,
             "worker": lambda: worker_bench.run(scratch),
+            "capacity": capacity_bench.run,
             "capacity_efficiency": capacity_efficiency.run,
         }
         for part in PARTS:
