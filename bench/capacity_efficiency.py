@@ -139,11 +139,11 @@ def run(conversations: int = CONVERSATIONS) -> dict[str, Any]:
                 checkpoints=checkpoints,
                 log=lambda _line: None,
             )
-            before = _consumed(capacity.LEDGER.counts())
+            before = _consumed(capacity.counts(url))
             started = time.monotonic()
             stats = pump.run_until_idle(timeout_s=_DRAIN_TIMEOUT_S)
             drain_s = time.monotonic() - started
-            after = _consumed(capacity.LEDGER.counts())
+            after = _consumed(capacity.counts(url))
     finally:
         endpoint.stop()
 
