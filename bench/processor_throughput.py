@@ -229,10 +229,10 @@ def capacity_at(cpu_ms_per_msg: float, stages: Mapping[str, int]) -> dict[str, A
 
 def _profile() -> list[str]:
     """cProfile sees one thread: the quiet batch at 0 ms on one worker, by own time."""
-    from stream_processor import budget
+    from stream_processor import config
 
-    workers = budget.WORKERS
-    budget.WORKERS = 1  # type: ignore[misc]  # a bench-only override, restored below
+    workers = config.WORKERS
+    config.WORKERS = 1  # type: ignore[misc]  # a bench-only override, restored below
     profiler = cProfile.Profile()
     try:
         profiler.enable()
@@ -240,7 +240,7 @@ def _profile() -> list[str]:
             _invoke(quiet_batch, 0, 30)
         profiler.disable()
     finally:
-        budget.WORKERS = workers  # type: ignore[misc]
+        config.WORKERS = workers  # type: ignore[misc]
     out = io.StringIO()
     pstats.Stats(profiler, stream=out).strip_dirs().sort_stats("tottime").print_stats(25)
     return [line for line in out.getvalue().splitlines() if line.strip()][-26:]
@@ -250,7 +250,7 @@ def run(
     out_path: Path | str | None = None, *, repeats: int = 7, profile: bool = False
 ) -> dict[str, Any]:
     from stacks.settings import STAGES
-    from stream_processor import budget
+    from stream_processor import config
 
     stages = {name: s.function.memory_mb for name, s in STAGES.items()}
     timeout_s = max(s.function.timeout_seconds for s in STAGES.values())
@@ -265,7 +265,7 @@ def run(
         quiet = {r["round_trip_ms"]: r for r in scenarios["quiet"]}
         results: dict[str, Any] = {
             "benchmark": "stream processor: msg/s per invocation over a fixed round trip",
-            "workers": budget.WORKERS,
+            "workers": config.WORKERS,
             "batch": BATCH,
             "repeats": repeats,
             "scenarios": scenarios,

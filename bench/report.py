@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
-from bench import capacity_bench, capacity_model_report, synth_breakdown
+from bench import capacity_bench, capacity_efficiency, capacity_model_report, synth_breakdown
 from bench.measure import PROJECT_ROOT
 
 README: Final = PROJECT_ROOT / "bench" / "README.md"
@@ -364,6 +364,7 @@ _SECTIONS: Final = (
     ("worker", "9. The local cloud's worker", _worker),
     ("capacity", "10. DynamoDB capacity on the local cloud", capacity_bench.report),
     ("capacity_model", "11. The capacity model against the meter", capacity_model_report.render),
+    ("capacity_efficiency", "12. Capacity efficiency under throttling", capacity_efficiency.render),
 )
 
 

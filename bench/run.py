@@ -45,6 +45,7 @@ PARTS: Final = (
     "worker",
     "capacity",
     "capacity_model",
+    "capacity_efficiency",
 )
 # What each part needs of the remaining time to be worth starting (from earlier runs here).
 _MIN_BUDGET_S: Final = {
@@ -59,6 +60,7 @@ _MIN_BUDGET_S: Final = {
     "worker": 20,
     "capacity": 30,
     "capacity_model": 30,
+    "capacity_efficiency": 60,
 }
 
 
@@ -159,6 +161,7 @@ def main(argv: list[str] | None = None) -> int:
         from bench import (
             authz_bench,
             capacity_bench,
+            capacity_efficiency,
             capacity_model_bench,
             end_to_end,
             processor_bench,
@@ -181,6 +184,7 @@ def main(argv: list[str] | None = None) -> int:
             "capacity_model": lambda: capacity_model_bench.measure_capacity(
                 server.free_port(), scratch
             ),
+            "capacity_efficiency": capacity_efficiency.run,
         }
         for part in PARTS:
             remaining = DEADLINE_S - (time.monotonic() - started)

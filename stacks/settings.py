@@ -74,6 +74,17 @@ class StageSettings:
             )
         if not isinstance(self.retain_data, bool):
             errors.append(f"StageSettings.retain_data must be a bool, got {self.retain_data!r}")
+        # Throttling: each invocation waits throttles out until its margin and reports the rest,
+        # and Lambda counts every such retry. Retries that outlast the record age leave the age
+        # to decide (services-ddb-params.html: MaximumRetryAttempts up to 10,000), so a throttled
+        # backlog is retried while it may still be, and only a poison record exhausts them.
+        spent = self.event_source.retry_attempts * self.function.timeout_seconds
+        if spent < self.event_source.max_record_age_seconds:
+            errors.append(
+                f"event_source.retry_attempts ({self.event_source.retry_attempts}) x "
+                f"function.timeout_seconds ({self.function.timeout_seconds}) must reach "
+                f"event_source.max_record_age_seconds ({self.event_source.max_record_age_seconds})"
+            )
         # Lag must page someone before the mapping starts giving records up for age.
         if self.alarms.iterator_age_seconds >= self.event_source.max_record_age_seconds:
             errors.append(
@@ -102,8 +113,9 @@ _ALARMS = AlarmProps(
     function_throttles=1,
     failure_destination_events=1,
     dropped_events=1,
-    # A throttled GSI write throttles the table write behind it; the SDK retries, so one event
-    # is not lost data, but any throttling means the capacity is wrong for the traffic.
+    # A throttled GSI write throttles the table write behind it; the processor and the store wait
+    # throttles out, so one event is not lost data, but any throttling means the capacity is
+    # wrong for the traffic.
     table_throttle_events=1,
     table_system_errors=1,
     # Without auto scaling, 80% of provisioned for 5 minutes leaves time to raise capacity
@@ -134,7 +146,10 @@ DEV: Final = StageSettings(
         batch_size=25,
         max_batching_window_seconds=1,
         starting_position=lambda_.StartingPosition.LATEST,
-        retry_attempts=3,
+        # Enough full-length throttled invocations to reach the record age (3,600 / 30): under
+        # throttling the age ends the retries, not the count (the cross-unit rule above). A
+        # poison record fails fast, so its 120 retries take seconds, then it goes to S3.
+        retry_attempts=120,
         # An hour: a developer notices a stuck shard within it; then the records go to S3.
         max_record_age_seconds=3_600,
     ),
@@ -214,7 +229,8 @@ PROD: Final = StageSettings(
         max_batching_window_seconds=1,
         # TRIM_HORIZON: a newly created mapping also processes the last 24 hours in the stream.
         starting_position=lambda_.StartingPosition.TRIM_HORIZON,
-        retry_attempts=5,
+        # 21,600 / 30, as in dev: the record age decides while throttled.
+        retry_attempts=720,
         # 6 hours, a quarter of the stream's 24 h retention: the iterator-age alarm has paged
         # long before, and what is still stuck goes to the failure bucket whole, while the
         # stream still holds it, instead of being trimmed unseen.
@@ -248,7 +264,8 @@ LOCAL: Final = dataclasses.replace(
         batch_size=10,
         max_batching_window_seconds=0,
         starting_position=lambda_.StartingPosition.TRIM_HORIZON,
-        retry_attempts=2,
+        # 600 / 30, as in dev.
+        retry_attempts=20,
         max_record_age_seconds=600,
     ),
     function=dataclasses.replace(DEV.function, log_retention_days=1),

@@ -178,6 +178,10 @@ class StreamProcessor(Construct):
             parallelization_factor=PARALLELIZATION_FACTOR,
             filters=[message_insert_filter()],
             report_batch_item_failures=True,
+            # Bisect splits a batch only on a function error (a crash isolates its record); a
+            # partial batch response retries just the records from the lowest reported one
+            # (services-ddb-batchfailurereporting.html), so a throttled batch is never split:
+            # the handler's budget answers in time with what it could not finish.
             bisect_batch_on_error=True,
             retry_attempts=event_source.retry_attempts,
             max_record_age=cdk.Duration.seconds(event_source.max_record_age_seconds),

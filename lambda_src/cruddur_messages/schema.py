@@ -26,6 +26,12 @@ GSI_SORT_KEY: Final = SORT_KEY
 
 MESSAGE_PREFIX: Final = "MSG#"
 GROUP_PREFIX: Final = "GRP#"
+# Guard items (cruddur_messages.guards): one per message_uuid, one per pair of users with a
+# conversation. Neither prefix starts with MSG#, and guards carry no GSI key, so the stream's
+# filter drops them and the index never holds them.
+MESSAGE_UUID_PREFIX: Final = "MSGID#"
+PAIR_PREFIX: Final = "PAIR#"
+GUARD_SORT_KEY: Final = "GUARD"
 
 # Attributes of a group row besides its keys. The GSI projects exactly these (INCLUDE): the stream
 # processor rebuilds a participant's row from the index alone (the other person's identity, plus
@@ -102,8 +108,26 @@ def group_pk(user_uuid: str) -> str:
     return GROUP_PREFIX + validate_uuid(user_uuid, field="user_uuid")
 
 
+def message_uuid_pk(message_uuid: str) -> str:
+    """The partition of the guard that keeps one message per message_uuid."""
+    return MESSAGE_UUID_PREFIX + validate_uuid(message_uuid, field="message_uuid")
+
+
+def pair_pk(user_uuid: str, other_uuid: str) -> str:
+    """The partition of the guard that keeps one conversation per pair of users (in either
+    order: the two uuids sorted)."""
+    first, second = sorted(
+        (validate_uuid(user_uuid, field="user_uuid"), validate_uuid(other_uuid, field="user_uuid"))
+    )
+    return f"{PAIR_PREFIX}{first}#{second}"
+
+
 def is_message_pk(pk: str) -> bool:
     return pk.startswith(MESSAGE_PREFIX)
+
+
+def is_guard_pk(pk: str) -> bool:
+    return pk.startswith((MESSAGE_UUID_PREFIX, PAIR_PREFIX))
 
 
 def is_group_pk(pk: str) -> bool:

@@ -3,8 +3,7 @@
 A  list_messages(group_uuid, limit, before)       a conversation's messages, newest first
 B  list_message_groups(user_uuid, limit, cursor)   a user's conversations, newest first, once each
 C  create_message(group_uuid, sender, text)        a message in an existing conversation
-D  create_message_group(sender, recipient, text)   a conversation: both group rows and the first
-                                                   message in one transaction
+D  create_message_group(sender, recipient, text)   a conversation: rows and first message at once
 
 Keys come from `schema`, items from `items`, timestamps from `timestamps`, cursors and page
 assembly from `pages`, the wire format from `wire`: this module only decides which requests to
@@ -17,18 +16,19 @@ import dataclasses
 from collections.abc import Iterator, Mapping
 from typing import Any, Final
 
-from botocore.exceptions import ClientError
-
-from cruddur_messages import items, schema, timestamps, validation, wire
+from cruddur_messages import guards, items, schema, validation, wire
 from cruddur_messages.clients import dynamodb_client
 from cruddur_messages.errors import (
+    ConversationExistsError,
     GroupNotFoundError,
     InvalidCursorError,
     MessageStoreError,
+    MessageUuidTakenError,
     NotAParticipantError,
+    TableBusyError,
     WriteConflictError,
 )
-from cruddur_messages.models import Message, MessageGroup, Page, User, validate_text
+from cruddur_messages.models import Message, MessageGroup, Page, User
 from cruddur_messages.pages import (
     DEFAULT_PAGE_SIZE,
     MAX_CURSOR_LENGTH,
@@ -40,32 +40,34 @@ from cruddur_messages.pages import (
     encode_cursor,
     validate_limit,
 )
+from cruddur_messages.wire import DEFAULT_BUSY_TIMEOUT_S, client_config
 
 __all__ = [
+    "DEFAULT_BUSY_TIMEOUT_S",
     "DEFAULT_PAGE_SIZE",
     "MAX_CURSOR_LENGTH",
     "MAX_PAGE_SIZE",
     "MAX_SORT_KEY_BYTES",
     "MAX_WRITE_ATTEMPTS",
+    "ConversationExistsError",
     "GroupNotFoundError",
     "GroupPageBuilder",
     "InvalidCursorError",
     "MessageStore",
     "MessageStoreError",
+    "MessageUuidTakenError",
     "NotAParticipantError",
+    "TableBusyError",
     "WriteConflictError",
+    "client_config",
     "decode_cursor",
     "dynamodb_client",
     "encode_cursor",
     "validate_limit",
 ]
 
-# A write whose key is taken (two messages in one microsecond) is retried this many times in all,
-# each time one microsecond or more later.
+# Attempts in all of a write whose key is taken (two messages in one microsecond), each later.
 MAX_WRITE_ATTEMPTS: Final = 5
-
-# Put only if no item has this key: a write never overwrites another message or group row.
-_KEY_IS_FREE: Final = "attribute_not_exists(#pk)"
 
 
 class MessageStore:
@@ -76,12 +78,17 @@ class MessageStore:
         client: Any,
         *,
         table_name: str | None = None,
+        busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S,
     ) -> None:
         """`client`: a low-level boto3 DynamoDB client, which decides the endpoint, region and
-        credentials (the caller's environment, not the store's). `table_name`: defaults to
-        `schema.table_name()` (`DDB_MESSAGE_TABLE` or the default)."""
+        credentials; build it with `config=client_config()` (botocore's retries would add to the
+        bound). `table_name`: defaults to `schema.table_name()`. `busy_timeout_s`: how long a
+        write call (each read request) may wait out throttling, then TableBusyError."""
         wire.require_client(client)
-        self._client = client
+        if not busy_timeout_s > 0:  # also refuses NaN
+            raise ValueError(f"busy_timeout_s must be positive, got {busy_timeout_s!r}")
+        self._client = wire.BoundedClient(client, bound_s=busy_timeout_s)
+        self.busy_timeout_s = busy_timeout_s
         # None means "the configured table"; an empty name is a mistake, not a request for it.
         name = schema.table_name() if table_name is None else table_name
         self.table_name = schema.validate_name(name, field="table_name")
@@ -160,31 +167,41 @@ class MessageStore:
         participants' group rows to it. `message_uuid` defaults to a new one and `created_at`
         to now; if a key is taken at that time, the next free microsecond is used.
 
-        Raises ValueError for bad input, GroupNotFoundError, NotAParticipantError; all before
-        anything is written."""
+        A retry with the same `message_uuid` stores nothing new and returns the stored message,
+        whatever time it carries (a guard item, `guards`). Raises ValueError for bad input,
+        GroupNotFoundError, NotAParticipantError, MessageUuidTakenError, TableBusyError
+        (throttled past `busy_timeout_s`); nothing is written when it raises."""
         group_uuid = schema.validate_uuid(group_uuid, field="message_group_uuid")
         sender = validation.require_user(sender, "sender")
-        attempts = _attempts(group_uuid, sender, text, message_uuid, created_at)
-        self._require_participant(group_uuid, sender.uuid)
-
-        for message in attempts:
-            try:
-                self._client.put_item(
-                    TableName=self.table_name,
-                    Item=wire.serialize(items.message_item(message)),
-                    ConditionExpression=_KEY_IS_FREE,
-                    ExpressionAttributeNames={"#pk": schema.PARTITION_KEY},
-                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        attempts = validation.message_attempts(
+            group_uuid,
+            sender,
+            text,
+            message_uuid=message_uuid,
+            created_at=created_at,
+            attempts=MAX_WRITE_ATTEMPTS,
+        )
+        with wire.deadline(self.busy_timeout_s):
+            self._require_participant(group_uuid, sender.uuid)
+            for message in attempts:
+                # The message and its message_uuid's guard, both or neither.
+                reasons = guards.transact(
+                    self._client,
+                    self.table_name,
+                    items.message_item(message),
+                    guards.message_guard(message),
                 )
-            except ClientError as error:
-                if wire.error_code(error) != "ConditionalCheckFailedException":
-                    raise
-                if wire.holder_message_uuid(error) == message.message_uuid:
-                    # botocore retried a put that had succeeded (its response was lost, or a
-                    # 500 came after the commit): the key holds this very message.
+                if reasons is None:
                     return message
-                continue  # another message has this microsecond: take a later one
-            return message
+                if guards.taken(reasons, 1):
+                    # A retry of a send that was stored (whatever time this one carries).
+                    return guards.sent_before(self._client, self.table_name, message)
+                if not guards.taken(reasons, 0):
+                    raise WriteConflictError(
+                        f"the message's transaction was cancelled ({', '.join(reasons)}); "
+                        "nothing was written"
+                    )
+                # Another message has this microsecond: take a later one.
         raise WriteConflictError(
             f"no free timestamp for a message in group {group_uuid} after "
             f"{MAX_WRITE_ATTEMPTS} attempts; nothing was written"
@@ -278,64 +295,77 @@ class MessageStore:
         created_at: str | None = None,
     ) -> tuple[MessageGroup, Message]:
         """Start a conversation: the first message and both participants' group rows, written
-        in one transaction (all three items or none). Returns the sender's row and the message.
-        The uuids default to new ones and `created_at` to now; if a key is taken at that time,
-        the next free microsecond is used (`timestamps.attempt_times`).
+        in one transaction with their guards (all or none); returns the sender's row and the
+        message. The uuids default to new ones and `created_at` to now; if a key is taken at
+        that time, the next free microsecond is used (`timestamps.attempt_times`).
 
-        Raises ValueError for bad input (before anything is written), WriteConflictError if the
-        transaction is refused (nothing is written)."""
+        A retry with the same `message_uuid` returns what the first call did; a conversation
+        between the two users already raises ConversationExistsError naming it (one pair
+        guard each, `guards`). Raises ValueError for bad input (before any request),
+        TableBusyError, WriteConflictError; nothing is written when it raises."""
         sender = validation.require_user(sender, "sender")
         recipient = validation.require_user(recipient, "recipient")
         group_uuid = validation.uuid_or_new(group_uuid, field="message_group_uuid")
-        attempts = _attempts(group_uuid, sender, text, message_uuid, created_at)
+        attempts = validation.message_attempts(
+            group_uuid,
+            sender,
+            text,
+            message_uuid=message_uuid,
+            created_at=created_at,
+            attempts=MAX_WRITE_ATTEMPTS,
+        )
         if sender.uuid == recipient.uuid:
             raise ValueError("sender and recipient are the same user")
 
         reasons: list[str] = []
-        for message in attempts:
-            # Group rows are keyed by the first message's time: that is the conversation's
-            # last_message_at until the stream processor moves the rows to a newer message.
-            senders_row, recipients_row = (
-                MessageGroup(
-                    group_uuid=group_uuid,
-                    owner_uuid=owner.uuid,
-                    last_message_at=message.created_at,
-                    last_message=items.message_preview(message.text),
-                    other_user=other,
+        with wire.deadline(self.busy_timeout_s):
+            for message in attempts:
+                # Rows keyed by the first message's time, until the processor moves them on.
+                senders_row, recipients_row = (
+                    MessageGroup(
+                        group_uuid=group_uuid,
+                        owner_uuid=owner.uuid,
+                        last_message_at=message.created_at,
+                        last_message=items.message_preview(message.text),
+                        other_user=other,
+                    )
+                    for owner, other in ((sender, recipient), (recipient, sender))
                 )
-                for owner, other in ((sender, recipient), (recipient, sender))
-            )
-            new_items = (
-                items.message_item(message),
-                items.group_item(senders_row),
-                items.group_item(recipients_row),
-            )
-            try:
-                self._client.transact_write_items(
-                    TransactItems=[
-                        {
-                            "Put": {
-                                "TableName": self.table_name,
-                                "Item": wire.serialize(item),
-                                "ConditionExpression": _KEY_IS_FREE,
-                                "ExpressionAttributeNames": {"#pk": schema.PARTITION_KEY},
-                            }
-                        }
-                        for item in new_items
-                    ]
+                cancelled = guards.transact(
+                    self._client,
+                    self.table_name,
+                    items.message_item(message),
+                    items.group_item(senders_row),
+                    items.group_item(recipients_row),
+                    guards.message_guard(message),
+                    guards.pair_guard(sender.uuid, recipient.uuid, group_uuid),
                 )
-            except ClientError as error:
-                reasons = wire.cancellation_codes(error)
-                if wire.error_code(error) != "TransactionCanceledException":
-                    raise
-                if "ConditionalCheckFailed" in reasons:
-                    # A participant already has a row at this microsecond: take a later one.
-                    continue
-                raise WriteConflictError(
-                    f"the new conversation's transaction was cancelled ({', '.join(reasons)}); "
-                    "nothing was written"
-                ) from error
-            return senders_row, message
+                if cancelled is None:
+                    return senders_row, message
+                reasons = cancelled
+                if guards.taken(reasons, 3):
+                    # A retry of this very request: what the first one returned.
+                    first = guards.sent_before(
+                        self._client, self.table_name, message, same_group=False
+                    )
+                    return dataclasses.replace(
+                        senders_row,
+                        group_uuid=first.group_uuid,
+                        last_message_at=first.created_at,
+                        last_message=items.message_preview(first.text),
+                    ), first
+                if guards.taken(reasons, 4):
+                    raise ConversationExistsError(
+                        guards.pair_group(
+                            self._client, self.table_name, sender.uuid, recipient.uuid
+                        )
+                    )
+                if not any(guards.taken(reasons, index) for index in range(3)):
+                    raise WriteConflictError(
+                        f"the new conversation's transaction was cancelled "
+                        f"({', '.join(reasons)}); nothing was written"
+                    )
+                # A participant already has a row at this microsecond: take a later one.
         raise WriteConflictError(
             f"the new conversation's keys stayed taken after {MAX_WRITE_ATTEMPTS} attempts "
             f"({', '.join(reasons)}); nothing was written"
@@ -358,23 +388,3 @@ class MessageStore:
         if start is not None:
             kwargs["ExclusiveStartKey"] = wire.serialize(start)
         return wire.query(self._client, **kwargs)
-
-
-def _attempts(
-    group_uuid: str, sender: User, text: str, message_uuid: str | None, created_at: str | None
-) -> Iterator[Message]:
-    """The message as each write attempt writes it, a later created_at each time
-    (`timestamps.attempt_times`). The arguments are checked now, before any request."""
-    text = validate_text(text)
-    message_uuid = validation.uuid_or_new(message_uuid, field="message_uuid")
-    validation.check_created_at(created_at)
-    return (
-        Message(
-            message_uuid=message_uuid,
-            group_uuid=group_uuid,
-            created_at=moment,
-            text=text,
-            sender=sender,
-        )
-        for moment in timestamps.attempt_times(created_at, MAX_WRITE_ATTEMPTS)
-    )

@@ -2,16 +2,19 @@
 
 Each conversation runs whole on one thread of a bounded pool (its query, puts and deletes in
 order); conversations share nothing but the table, and the conditional writes keep a shared
-participant's rows apart. Before every call the conversation checks that the call's worst case
-still ends inside the budget; if not, it stops and is reported, so the invocation always answers
-in time. Conversations whose rows are not in the index yet get one wait, all together, then one
-more try; what still lags is reported, and Lambda retries it from its earliest record.
+participant's rows apart. How many run at once follows the table's throttles (concurrency.py);
+every call goes through calls.py, which waits throttles out and never lets an attempt start
+whose worst case would end past the budget's margin: a conversation that runs out of time, or
+never got a slot, is reported, so the invocation always answers in time. Conversations whose rows
+are not in the index yet get one wait, all together, then one more try; what still lags is
+reported, and Lambda retries it from its earliest record.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import enum
+import math
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -22,7 +25,9 @@ from cruddur_messages import timestamps
 from cruddur_messages.models import MessageGroup
 from stream_processor import logic
 from stream_processor.budget import Budget
-from stream_processor.logic import ConversationUpdate, GroupRows, RowKey
+from stream_processor.calls import OutOfTimeError, PatientRows, ThrottleCount
+from stream_processor.concurrency import AdaptiveConcurrency
+from stream_processor.logic import ConversationUpdate, GroupRows
 
 # A new conversation's rows reach the GSI a moment after the transaction that wrote them ("within
 # a fraction of a second" normally). One wait per invocation spares those conversations a retry.
@@ -64,6 +69,10 @@ class BatchResult:
     rows_put: int = 0
     rows_deleted: int = 0
     index_wait_s: float = 0.0
+    # Throttled attempts that were waited out and tried again, and the lowest concurrency limit
+    # the batch ran under (the pool's size when the table never throttled).
+    throttles: int = 0
+    concurrency_low: int = 0
     skipped_records: list[logic.SkippedRecord] = field(default_factory=list)
     skipped_conversations: list[SkippedConversation] = field(default_factory=list)
     failures: list[ConversationFailure] = field(default_factory=list)
@@ -105,34 +114,6 @@ class _Outcome:
     detail: str = ""
 
 
-class OutOfTimeError(Exception):
-    """The next call's worst case would end past the invocation's margin."""
-
-
-class _Guarded:
-    """The port, refusing any call whose worst case would end past the budget's margin."""
-
-    def __init__(self, rows: GroupRows, budget: Budget | None) -> None:
-        self._rows = rows
-        self._budget = budget
-
-    def _check(self) -> None:
-        if self._budget is not None and not self._budget.room_for_call():
-            raise OutOfTimeError
-
-    def query(self, group_uuid: str) -> Sequence[Mapping[str, Any]]:
-        self._check()
-        return self._rows.query(group_uuid)
-
-    def put(self, group: MessageGroup) -> None:
-        self._check()
-        self._rows.put(group)
-
-    def delete(self, key: RowKey, group_uuid: str) -> None:
-        self._check()
-        self._rows.delete(key, group_uuid)
-
-
 def _next_microsecond(sk: str) -> str:
     return timestamps.format_timestamp(timestamps.parse_timestamp(sk) + timedelta(microseconds=1))
 
@@ -142,7 +123,7 @@ def _next_microsecond(sk: str) -> str:
 MAX_KEY_ATTEMPTS: Final = 3
 
 
-def _put_with_free_key(rows: _Guarded, group: MessageGroup) -> None:
+def _put_with_free_key(rows: PatientRows, group: MessageGroup) -> None:
     for _ in range(MAX_KEY_ATTEMPTS - 1):
         try:
             rows.put(group)
@@ -155,17 +136,44 @@ def _put_with_free_key(rows: _Guarded, group: MessageGroup) -> None:
     rows.put(group)
 
 
-def _update(update: ConversationUpdate, rows: GroupRows, budget: Budget | None) -> _Outcome:
-    """One conversation, start to end, on the calling thread."""
+@dataclass(frozen=True)
+class _Run:
+    """What every conversation of one batch shares."""
+
+    rows: GroupRows
+    budget: Budget | None
+    concurrency: AdaptiveConcurrency
+    throttles: ThrottleCount
+
+    def patient(self) -> PatientRows:
+        return PatientRows(
+            self.rows, self.budget, concurrency=self.concurrency, throttles=self.throttles
+        )
+
+    def slot_allowance_s(self) -> float:
+        return math.inf if self.budget is None else self.budget.wait_allowance_s(math.inf)
+
+
+def _update(update: ConversationUpdate, run: _Run) -> _Outcome:
+    """One conversation, start to end, on the calling thread, once a slot is free."""
     outcome = _Outcome(update)
-    guarded = _Guarded(rows, budget)
+    if not run.concurrency.acquire(run.slot_allowance_s):
+        outcome.kind, outcome.detail = _Kind.FAILED, OUT_OF_TIME
+        return outcome
     try:
-        plan = logic.plan_rows(update.message, guarded.query(update.group_uuid))
+        return _update_in_slot(update, run.patient(), outcome)
+    finally:
+        run.concurrency.release()
+
+
+def _update_in_slot(update: ConversationUpdate, rows: PatientRows, outcome: _Outcome) -> _Outcome:
+    try:
+        plan = logic.plan_rows(update.message, rows.query(update.group_uuid))
         for group in plan.puts:
-            _put_with_free_key(guarded, group)
+            _put_with_free_key(rows, group)
             outcome.rows_put += 1
         for key in plan.deletes:
-            guarded.delete(key, update.group_uuid)
+            rows.delete(key, update.group_uuid)
             outcome.rows_deleted += 1
     except logic.IndexNotCaughtUpError:
         outcome.kind = _Kind.LAGGING
@@ -179,17 +187,20 @@ def _update(update: ConversationUpdate, rows: GroupRows, budget: Budget | None) 
     return outcome
 
 
-def _update_all(
-    updates: Sequence[ConversationUpdate], rows: GroupRows, budget: Budget | None, workers: int
-) -> list[_Outcome]:
+def _update_all(updates: Sequence[ConversationUpdate], run: _Run, workers: int) -> list[_Outcome]:
     if workers <= 1 or len(updates) <= 1:
-        return [_update(update, rows, budget) for update in updates]
+        return [_update(update, run) for update in updates]
     with ThreadPoolExecutor(max_workers=min(workers, len(updates))) as pool:
-        return list(pool.map(lambda update: _update(update, rows, budget), updates))
+        return list(pool.map(lambda update: _update(update, run), updates))
 
 
 def process_batch(
-    records: Sequence[Any], rows: GroupRows, *, budget: Budget | None = None, workers: int = 1
+    records: Sequence[Any],
+    rows: GroupRows,
+    *,
+    budget: Budget | None = None,
+    workers: int = 1,
+    concurrency: AdaptiveConcurrency | None = None,
 ) -> BatchResult:
     """Bring every conversation of the batch to its newest message.
 
@@ -197,6 +208,7 @@ def process_batch(
     in the index after the wait, is reported by its earliest sequence number; Lambda retries from
     the lowest reported one, so later records of other conversations are processed again, which
     is harmless (an equal sk is a no-op). Without a budget there is no deadline and no index wait.
+    `concurrency` (default: a new one the size of the pool) caps the conversations in flight.
     """
     result = BatchResult(batch_size=len(records))
     parsed: list[logic.MessageRecord] = []
@@ -207,16 +219,19 @@ def process_batch(
         else:
             parsed.append(classified)
 
-    outcomes = _update_all(logic.newest_per_conversation(parsed), rows, budget, workers)
+    run = _Run(rows, budget, concurrency or AdaptiveConcurrency(max(1, workers)), ThrottleCount())
+    outcomes = _update_all(logic.newest_per_conversation(parsed), run, workers)
     lagging = [o.update for o in outcomes if o.kind is _Kind.LAGGING]
     if lagging and budget is not None:
         result.index_wait_s = budget.wait_allowance_s(INDEX_WAIT_S)
         if result.index_wait_s > 0:
             budget.sleep(result.index_wait_s)
-            retried = {o.update.group_uuid: o for o in _update_all(lagging, rows, budget, workers)}
+            retried = {o.update.group_uuid: o for o in _update_all(lagging, run, workers)}
             outcomes = [retried.get(o.update.group_uuid, o) for o in outcomes]
     for outcome in outcomes:
         _tally(result, outcome)
+    result.throttles = run.throttles.value
+    result.concurrency_low = run.concurrency.take_lowest()
     return result
 
 

@@ -21,7 +21,7 @@ _deserializer = TypeDeserializer()
 
 # The put may replace a row only if the key is free or the row is this conversation's (a replay):
 # two conversations of one user whose last messages share a microsecond would otherwise collide,
-# and the later one would silently overwrite the earlier (logic then takes the next microsecond).
+# and the later one would silently overwrite the earlier (batch.py then takes the next microsecond).
 _PUT_CONDITION: Final = "attribute_not_exists(#pk) OR #group = :group"
 # The delete removes a row only while it is still this conversation's: a stale index entry must
 # never delete another conversation's row that now holds the same key.

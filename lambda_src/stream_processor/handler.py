@@ -15,7 +15,8 @@ from typing import Any, Final
 
 import boto3
 
-from stream_processor import batch, budget, group_rows
+from stream_processor import batch, budget, config, group_rows
+from stream_processor.concurrency import AdaptiveConcurrency
 
 logger = logging.getLogger(__name__)
 # At the function's application log level (INFO) the runtime's root logger also passes botocore's
@@ -40,16 +41,16 @@ def _environment(names: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
     return tuple((name, os.environ[name]) for name in names if name in os.environ)
 
 
-def names() -> budget.Names:
+def names() -> config.Names:
     """The table and index, read once per environment; ConfigurationError when the environment
     lacks them. Cached by the variables they come from: constant in Lambda, so read once; a
     process that changes them (tests, the bench) gets the new ones, never stale ones."""
-    return _names(_environment(budget.REQUIRED_ENV))
+    return _names(_environment(config.REQUIRED_ENV))
 
 
 @functools.cache
-def _names(environment: tuple[tuple[str, str], ...]) -> budget.Names:
-    return budget.names_from(dict(environment))
+def _names(environment: tuple[tuple[str, str], ...]) -> config.Names:
+    return config.names_from(dict(environment))
 
 
 def client() -> Any:
@@ -62,7 +63,14 @@ def client() -> Any:
 
 @functools.cache
 def _client(_key: tuple[tuple[str, str], ...]) -> Any:
-    return boto3.client("dynamodb", config=budget.client_config())
+    return boto3.client("dynamodb", config=config.client_config())
+
+
+@functools.cache
+def concurrency() -> AdaptiveConcurrency:
+    """How many conversations may run at once, learnt from the table's throttles and kept for
+    the execution environment's next batch."""
+    return AdaptiveConcurrency(config.WORKERS)
 
 
 def _records(event: Any) -> Sequence[Any]:
@@ -79,7 +87,8 @@ def handler(event: Any, context: Any) -> dict[str, list[dict[str, str]]]:
         _records(event),
         rows,
         budget=budget.for_context(context, time.sleep),
-        workers=budget.WORKERS,
+        workers=config.WORKERS,
+        concurrency=concurrency(),
     )
     _log(result)
     return result.response()
@@ -121,6 +130,8 @@ def _log(result: batch.BatchResult) -> None:
             "rows_put": result.rows_put,
             "rows_deleted": result.rows_deleted,
             "index_wait_s": result.index_wait_s,
+            "throttles": result.throttles,
+            "concurrency_low": result.concurrency_low,
             "records_skipped": len(result.skipped_records),
             "conversations_skipped": len(result.skipped_conversations),
             "failed": len(result.failures),

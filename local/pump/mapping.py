@@ -23,7 +23,7 @@ TABLE_MODE_DEFAULTS: Final[Mapping[str, Any]] = {
     "batch_size": 10,
     "batching_window_s": 0,
     "starting_position": "TRIM_HORIZON",
-    "max_retry_attempts": 2,
+    "max_retry_attempts": 20,
     "max_record_age_s": 600,
 }
 TABLE_MODE_FUNCTION_NAME: Final = "stream-processor"

@@ -204,6 +204,17 @@ def test_lag_alarms_before_records_are_given_up() -> None:
         dataclasses.replace(DEV, alarms=dataclasses.replace(DEV.alarms, iterator_age_seconds=3_600))
 
 
+def test_retries_outlast_the_record_age_so_throttling_never_exhausts_them() -> None:
+    """Each throttled invocation can take the whole timeout; the retries must cover the record
+    age, so the age (not the count) ends a throttled backlog's retries."""
+    too_few = dataclasses.replace(DEV.event_source, retry_attempts=119)
+    with pytest.raises(InvalidSettingsError, match=r"event_source\.retry_attempts \(119\) x"):
+        dataclasses.replace(DEV, event_source=too_few)
+    for stage in STAGES.values():
+        reach = stage.event_source.retry_attempts * stage.function.timeout_seconds
+        assert reach >= stage.event_source.max_record_age_seconds
+
+
 @pytest.mark.parametrize("period", [0, 45, 90, 86_460])
 def test_alarm_period_must_be_a_cloudwatch_period(period: int) -> None:
     """10, 30 or a multiple of 60 seconds, at most a day."""

@@ -111,7 +111,8 @@ def test_scan_lists_foreign_items_as_other(
     args = ["scan", "--table", shared_table["table"], *(["--json"] if as_json else [])]
     result = ddb(moto_endpoint, *args)
     assert result.exit_code == 0
-    assert "36 items (30 messages, 2 group rows, 4 other)" in result.stderr
+    # The seed's 30 messages, their guards (one per message, one for the pair) and the others.
+    assert "67 items (30 messages, 2 group rows, 4 other, 31 guards)" in result.stderr
     if as_json:
         other = json.loads(result.stdout)["other"]
         assert {"pk": "ADMIN#note", "sk": "x", "blob": "AQ=="} in other

@@ -14,9 +14,11 @@ from boto3.dynamodb.types import TypeSerializer
 from cruddur_messages import items, schema, timestamps
 from cruddur_messages.models import MAX_MESSAGE_LENGTH, MessageGroup, Page, User
 from cruddur_messages.store import (
+    ConversationExistsError,
     GroupNotFoundError,
     InvalidCursorError,
     MessageStore,
+    MessageUuidTakenError,
     NotAParticipantError,
     WriteConflictError,
 )
@@ -71,17 +73,25 @@ def collect_pages(fetch: Callable[[str | None], Any]) -> Iterator[Any]:
 def test_create_group_writes_the_message_and_both_rows(
     store: MessageStore, dynamodb_client: Any, table_name: str, andrew: User, bayko: User
 ) -> None:
-    """D writes exactly three items: the first message and one group row per participant."""
+    """D writes exactly five items: the first message, one group row per participant, and
+    the guards of the message's uuid and of the pair (neither in the GSI nor a MSG# item)."""
     group, message = store.create_message_group(andrew, bayko, "hello")
-    keys = {
-        (i[schema.PARTITION_KEY]["S"], i[schema.SORT_KEY]["S"])
+    found = {
+        (i[schema.PARTITION_KEY]["S"], i[schema.SORT_KEY]["S"]): i
         for i in all_items(dynamodb_client, table_name)
     }
-    assert keys == {
+    guards = {
+        (schema.message_uuid_pk(message.message_uuid), schema.GUARD_SORT_KEY),
+        (schema.pair_pk(bayko.uuid, andrew.uuid), schema.GUARD_SORT_KEY),
+    }
+    assert set(found) == guards | {
         (schema.message_pk(group.group_uuid), message.created_at),
         (schema.group_pk(andrew.uuid), message.created_at),
         (schema.group_pk(bayko.uuid), message.created_at),
     }
+    for key in guards:
+        assert schema.GSI_PARTITION_KEY not in found[key]
+        assert not schema.is_message_pk(key[0])
 
 
 def test_create_group_rows_hold_the_other_participant(
@@ -221,32 +231,85 @@ def test_create_message_twice_in_one_microsecond_keeps_both(
     ]
 
 
-class FirstPutResponseLost:
-    """A client whose first PutItem commits but whose response is lost, so the same request is
-    sent again (as botocore retries a timeout or a 500 that came after the commit)."""
+class FirstWriteResponseLost:
+    """A client whose first TransactWriteItems commits but whose response is lost, so the same
+    request is sent again (as a retry of a timeout or a 500 that came after the commit)."""
 
     def __init__(self, client: Any) -> None:
         self._client = client
-        self._lost = False
+        self.sent = 0
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._client, name)
 
-    def put_item(self, **request: Any) -> Any:
-        if not self._lost:
-            self._lost = True
-            self._client.put_item(**request)
-        return self._client.put_item(**request)
+    def transact_write_items(self, **request: Any) -> Any:
+        if self.sent == 0:
+            self.sent += 1
+            self._client.transact_write_items(**request)  # committed; its answer never arrives
+        self.sent += 1
+        return self._client.transact_write_items(**request)
 
 
 def test_create_message_retried_after_a_lost_response_is_written_once(
     store: MessageStore, dynamodb_client: Any, table_name: str, andrew: User, bayko: User
 ) -> None:
-    """A retried put that finds its own message at the key succeeds without a second copy."""
+    """A re-sent write that finds its own message's guard succeeds without a second copy."""
     group, first = store.create_message_group(andrew, bayko, "hello")
-    retrying = MessageStore(FirstPutResponseLost(dynamodb_client), table_name=table_name)
-    reply = retrying.create_message(group.group_uuid, bayko, "said once")
+    lossy = FirstWriteResponseLost(dynamodb_client)
+    reply = MessageStore(lossy, table_name=table_name).create_message(
+        group.group_uuid, bayko, "said once"
+    )
+    assert lossy.sent == 2
     assert store.list_messages(group.group_uuid).items == [reply, first]
+
+
+def test_a_send_retried_with_its_message_uuid_stores_one_message_whatever_its_time(
+    store: MessageStore, andrew: User, bayko: User
+) -> None:
+    """The backend retries a send (a timeout it could not tell from a failure) with the same
+    message_uuid and a new time: one message, the first one, is stored and returned."""
+    group, first = store.create_message_group(andrew, bayko, "hello")
+    message_uuid = str(uuid.uuid4())
+    sent = store.create_message(group.group_uuid, bayko, "once", message_uuid=message_uuid)
+    later = timestamps.format_timestamp(
+        timestamps.parse_timestamp(sent.created_at) + timedelta(seconds=5)
+    )
+    again = store.create_message(
+        group.group_uuid, bayko, "once", message_uuid=message_uuid, created_at=later
+    )
+    assert again == sent
+    assert store.list_messages(group.group_uuid).items == [sent, first]
+    with pytest.raises(MessageUuidTakenError, match=message_uuid):
+        store.create_message(group.group_uuid, bayko, "other text", message_uuid=message_uuid)
+
+
+def test_a_new_conversation_retried_with_its_message_uuid_gives_one_conversation(
+    store: MessageStore, andrew: User, bayko: User
+) -> None:
+    """D retried with the same message_uuid (and a new group uuid and time, as a backend that
+    rebuilds its request does) returns what the first call returned, and stores nothing."""
+    message_uuid = str(uuid.uuid4())
+    first = store.create_message_group(andrew, bayko, "hi", message_uuid=message_uuid)
+    again = store.create_message_group(andrew, bayko, "hi", message_uuid=message_uuid)
+    assert again == first
+    (row,) = store.list_message_groups(andrew.uuid).items
+    assert row.group_uuid == first[0].group_uuid
+    assert len(store.list_message_groups(bayko.uuid).items) == 1
+
+
+def test_starting_a_conversation_you_already_have_names_it_and_writes_nothing(
+    store: MessageStore, dynamodb_client: Any, table_name: str, andrew: User, bayko: User
+) -> None:
+    """Either of the two, in either order: ConversationExistsError with the existing group, so
+    the caller sends into it (pattern C); both users keep one conversation."""
+    group, _ = store.create_message_group(andrew, bayko, "hi")
+    before = all_items(dynamodb_client, table_name)
+    for sender, recipient in ((andrew, bayko), (bayko, andrew)):
+        with pytest.raises(ConversationExistsError) as refused:
+            store.create_message_group(sender, recipient, "hi again")
+        assert refused.value.group_uuid == group.group_uuid
+        assert group.group_uuid in str(refused.value)
+    assert all_items(dynamodb_client, table_name) == before
 
 
 @contextlib.contextmanager
@@ -350,7 +413,7 @@ def test_list_messages_refuses_a_cursor_of_another_group(
 ) -> None:
     """A cursor issued for one conversation is rejected for another."""
     group_uuid, _ = converse(store, andrew, bayko, 3)
-    other_uuid, _ = converse(store, andrew, bayko, 1)
+    other_uuid, _ = converse(store, andrew, make_user("cleo"), 1)
     cursor = store.list_messages(group_uuid, limit=1).next_cursor
     assert cursor is not None
     with pytest.raises(InvalidCursorError):

@@ -26,7 +26,7 @@ from cruddur_messages import items, schema
 from cruddur_messages.models import Message, MessageGroup, User
 from cruddur_messages.store import MessageStore
 from local import cloud, stream_events
-from stream_processor import budget
+from stream_processor import budget, config
 from stream_processor import handler as handler_module
 
 _deserializer = TypeDeserializer()
@@ -226,10 +226,10 @@ def silent_endpoint() -> Iterator[str]:
 def test_an_endpoint_that_never_answers_still_lets_the_invocation_answer_in_time(
     silent_endpoint: str,
 ) -> None:
-    """Every call hangs: each gives up after its attempts, no conversation starts once the
+    """Every call hangs: each attempt gives up at its read timeout, no attempt starts once the
     margin is reached, and the invocation returns before its deadline reporting them all."""
-    records = scenarios.quiet_batch(FakeDynamoDB()).records[: 2 * budget.WORKERS + 5]
-    deadline_s = budget.CALL_WORST_S + budget.ANSWER_S + 2  # room for one wave only
+    records = scenarios.quiet_batch(FakeDynamoDB()).records[: 2 * config.WORKERS + 5]
+    deadline_s = budget.ATTEMPT_WORST_S + budget.ANSWER_S + 2  # room for one wave only
     started = time.monotonic()
     with function_environment(silent_endpoint, "cruddur-messages-hang"):
         response = handler_module.handler({"Records": records}, scenarios.Context(deadline_s))

@@ -328,6 +328,7 @@ def test_seed_writes_the_conversation_through_the_store(seeded: dict[str, Any]) 
     ]
     assert len(document["group_rows"]) == 2
     assert document["other"] == []
+    assert len(document["guards"]) == len(seed_lines()) + 1  # one per message, one per pair
 
 
 def test_seed_alternates_speakers_one_minute_apart(seeded: dict[str, Any]) -> None:
@@ -486,7 +487,7 @@ def test_list_conversations_unknown_user_is_an_error(seeded: dict[str, Any]) -> 
 
 def test_scan_paginates_through_the_whole_table(seeded: dict[str, Any]) -> None:
     """With 5-item pages, scan still returns every item, over as many requests as it takes."""
-    expected = len(seed_lines()) + 2
+    expected = 2 * len(seed_lines()) + 2 + 1  # messages and their guards, 2 rows, the pair's guard
     result = run("scan", "--json", "--page-size", "5", env=seeded["env"])
     assert json.loads(result.stdout)["count"] == expected
     pages = re.search(r"in (\d+) pages", result.stderr)

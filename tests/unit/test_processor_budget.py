@@ -16,7 +16,7 @@ from bench.fake_dynamodb import FakeDynamoDB
 from cruddur_messages import schema
 from local import cloud
 from stacks.settings import STAGES
-from stream_processor import batch, budget
+from stream_processor import batch, budget, config
 from stream_processor import handler as handler_module
 
 
@@ -27,21 +27,22 @@ def processor() -> Iterator[None]:
         yield
 
 
-def test_the_client_counts_attempts_not_retries_and_pools_a_connection_per_worker() -> None:
-    """total_max_attempts (3 attempts in all), not the retries dict's max_attempts (which would
-    be one more), short timeouts, and one pooled connection per worker thread."""
-    config = budget.client_config()
-    assert config.retries == {"mode": "standard", "total_max_attempts": 3}
-    assert (config.connect_timeout, config.read_timeout) == (1.0, 1.0)
-    assert config.max_pool_connections == budget.WORKERS
-    assert budget.CALL_WORST_S == 3 * (1.0 + 1.0) + (1.0 + 2.0)
+def test_the_client_makes_one_attempt_per_call_and_pools_a_connection_per_worker() -> None:
+    """botocore's retries are off (total_max_attempts counts attempts: 1 is no retry, so its
+    shared retry quota is never consulted); the processor retries itself, one attempt's worst
+    case at a time: short timeouts, and one pooled connection per worker thread."""
+    client_config = config.client_config()
+    assert client_config.retries == {"mode": "standard", "total_max_attempts": 1}
+    assert (client_config.connect_timeout, client_config.read_timeout) == (1.0, 1.0)
+    assert client_config.max_pool_connections == config.WORKERS
+    assert budget.ATTEMPT_WORST_S == 1.0 + 1.0
 
 
 @pytest.mark.parametrize("stage", sorted(STAGES))
 def test_the_margin_and_the_index_wait_fit_inside_every_stages_timeout(stage: str) -> None:
     """A batch can always start: the margin plus the one index wait leave time for work."""
     timeout = STAGES[stage].function.timeout_seconds
-    assert timeout / 2 > budget.CALL_WORST_S + budget.ANSWER_S + batch.INDEX_WAIT_S
+    assert timeout / 2 > budget.ATTEMPT_WORST_S + budget.ANSWER_S + batch.INDEX_WAIT_S
 
 
 def test_the_lagging_batch_returns_inside_the_timeout_with_every_stale_conversation_reported(
@@ -75,7 +76,7 @@ def test_a_deadline_already_inside_the_margin_starts_nothing_and_reports_everyth
     reported by its first record, so Lambda retries the whole batch from its start."""
     fake = FakeDynamoDB()
     quiet = scenarios.quiet_batch(fake)
-    context = scenarios.Context(budget.CALL_WORST_S)
+    context = scenarios.Context(budget.ATTEMPT_WORST_S)
     with fake.attached(handler_module.client()):
         response = handler_module.handler({"Records": quiet.records}, context)
     assert sum(fake.requests.values()) == 0
@@ -88,14 +89,14 @@ def test_the_function_refuses_to_run_without_its_table_and_index(
     """No silent fallback to the tools' default table: the error names both variables."""
     monkeypatch.delenv(schema.TABLE_NAME_ENV, raising=False)
     monkeypatch.setenv(schema.GSI_NAME_ENV, " ")
-    with pytest.raises(budget.ConfigurationError, match="DDB_MESSAGE_TABLE and DDB_MESSAGE"):
+    with pytest.raises(config.ConfigurationError, match="DDB_MESSAGE_TABLE and DDB_MESSAGE"):
         handler_module.handler({"Records": []}, None)
 
 
 def test_inside_lambda_the_init_phase_fails_with_one_clear_line() -> None:
     """Lambda's runtime sets AWS_LAMBDA_RUNTIME_API: importing the handler without the table
     variable fails there, before any batch is taken."""
-    env = {k: v for k, v in os.environ.items() if k not in budget.REQUIRED_ENV}
+    env = {k: v for k, v in os.environ.items() if k not in config.REQUIRED_ENV}
     env["AWS_LAMBDA_RUNTIME_API"] = "127.0.0.1:9001"
     env[schema.GSI_NAME_ENV] = schema.GSI_NAME
     run = subprocess.run(
@@ -104,6 +105,6 @@ def test_inside_lambda_the_init_phase_fails_with_one_clear_line() -> None:
     )  # fmt: skip
     assert run.returncode != 0
     assert run.stderr.strip().splitlines()[-1] == (
-        "stream_processor.budget.ConfigurationError: the stream processor needs "
+        "stream_processor.config.ConfigurationError: the stream processor needs "
         "DDB_MESSAGE_TABLE in its environment (set by the stack); refusing to start"
     )

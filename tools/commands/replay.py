@@ -9,7 +9,7 @@ import click
 from botocore.exceptions import ClientError
 
 from cruddur_messages import schema
-from stream_processor import batch, budget, group_rows
+from stream_processor import batch, config, group_rows
 from tools import failure_records
 from tools.connection import Connection, connect, prod_option, table_option
 from tools.errors import ToolError
@@ -101,7 +101,7 @@ def _apply(
     rows = group_rows.DynamoGroupRows(
         connection.client, table_name=connection.target.table, index_name=schema.index_name()
     )
-    result = batch.process_batch(record.records, rows, workers=budget.WORKERS)
+    result = batch.process_batch(record.records, rows, workers=config.WORKERS)
     if result.failures:
         failed = ", ".join(sorted({f.error for f in result.failures}))
         raise ToolError(

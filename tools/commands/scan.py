@@ -24,7 +24,11 @@ Item = dict[str, Any]
 
 
 def classify(item: Item) -> str:
-    """`messages`, `group_rows` or `other` (anything the item builders do not recognise)."""
+    """`messages`, `group_rows`, `guards` (the store's idempotency items) or `other` (anything
+    the item builders do not recognise)."""
+    pk = item.get(schema.PARTITION_KEY)
+    if isinstance(pk, str) and schema.is_guard_pk(pk):
+        return "guards"
     for kind, parse in (
         ("messages", items.message_from_item),
         ("group_rows", items.group_from_item),
@@ -62,7 +66,8 @@ def _sort_key(item: Item) -> tuple[str, str]:
 def scan(
     limit: int | None, page_size: int | None, as_json: bool, table: str | None, prod: bool
 ) -> None:
-    """Print every item of the table (all pages), grouped: messages, group rows, other."""
+    """Print every item of the table (all pages), grouped: messages, group rows, other (guards
+    are counted)."""
     connection = connect(prod=prod, table=table)
     meter = CapacityMeter()
     meter.attach(connection.client, ("Scan",))
@@ -75,7 +80,7 @@ def scan(
     pages = connection.client.get_paginator("scan").paginate(
         TableName=connection.target.table, PaginationConfig=pagination
     )
-    grouped: dict[str, list[Item]] = {"messages": [], "group_rows": [], "other": []}
+    grouped: dict[str, list[Item]] = {"messages": [], "group_rows": [], "other": [], "guards": []}
     for page in pages:
         for raw in page.get("Items", []):
             item = plain_item(raw)
@@ -94,7 +99,8 @@ def scan(
         _print_tables(grouped)
     summary = (
         f"{plural(count, 'item')} ({plural(len(grouped['messages']), 'message')}, "
-        f"{plural(len(grouped['group_rows']), 'group row')}, {len(grouped['other'])} other) "
+        f"{plural(len(grouped['group_rows']), 'group row')}, {len(grouped['other'])} other, "
+        f"{plural(len(grouped['guards']), 'guard')}) "
         f"in {plural(meter.requests, 'page')}"
     )
     if truncated:
