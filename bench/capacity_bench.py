@@ -72,11 +72,6 @@ def _calls(ddb: Any, table: str) -> Callable[[int], None]:
     return call
 
 
-def _ms(samples: list[float]) -> dict[str, float]:
-    median, p99 = measure.median_and_p99_ms(samples)
-    return {"median": median, "p99": p99}
-
-
 def run(calls: int = 1200) -> dict[str, Any]:
     port = server.free_port()
     endpoint_server = server.start(port, authorize=False)
@@ -98,12 +93,12 @@ def run(calls: int = 1200) -> dict[str, Any]:
         endpoint_server.stop()
     if throttled or len(added) != calls:
         raise RuntimeError(f"{throttled} throttled, {len(added)} of {calls} requests metered")
-    overhead = _ms(added)
+    overhead = measure.latency_ms(added)
     return {
         "calls": calls,
         "operations": list(OPERATIONS),
         "capacity_ms": overhead,
-        "round_trip_ms": _ms(round_trips),
+        "round_trip_ms": measure.latency_ms(round_trips),
         "goal_median_ms": GOAL_MEDIAN_MS,
         "goal_met": overhead["median"] <= GOAL_MEDIAN_MS,
     }

@@ -69,6 +69,12 @@ def median_and_p99_ms(samples: Sequence[float]) -> tuple[float, float]:
     return round(statistics.median(ordered) * 1000, 3), round(p99 * 1000, 3)
 
 
+def latency_ms(samples: Sequence[float]) -> dict[str, float]:
+    """`median_and_p99_ms` as the results file writes a latency: {"median": ms, "p99": ms}."""
+    median, p99 = median_and_p99_ms(samples)
+    return {"median": median, "p99": p99}
+
+
 def summarize(samples: Sequence[float]) -> dict[str, Any]:
     """Median and spread (min, max) of repeated timings, in seconds."""
     return {
