@@ -14,7 +14,6 @@ makes the processor's calls with the function's session. Measured:
 
 from __future__ import annotations
 
-import argparse
 import io
 import json
 import zipfile
@@ -164,11 +163,7 @@ def run(calls: int = 300) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--calls", type=int, default=300)
-    args = parser.parse_args(argv)
-    print(json.dumps(run(args.calls), indent=2))
-    return 0
+    return measure.calls_main(argv, doc=__doc__ or "", run=run, default_calls=300)
 
 
 if __name__ == "__main__":

@@ -15,8 +15,6 @@ PutItem and DeleteItem of GRP# rows, a GetItem and a two-item TransactWriteItems
 
 from __future__ import annotations
 
-import argparse
-import json
 import uuid
 from collections.abc import Callable, Mapping
 from typing import Any, Final
@@ -127,11 +125,7 @@ def report(part: Mapping[str, Any]) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--calls", type=int, default=1200)
-    args = parser.parse_args(argv)
-    print(json.dumps(run(args.calls), indent=2))
-    return 0
+    return measure.calls_main(argv, doc=__doc__ or "", run=run, default_calls=1200)
 
 
 if __name__ == "__main__":
