@@ -1,11 +1,12 @@
 """End to end on the local cloud: messages per second from `create_message` to both group rows
 updated through the stream pump, ours against the course's algorithm run by the same pump.
 
-One embedded cloud, one real `cdk deploy` of the local stage. Ours is the deployed function's
-package behind the deployed mapping (filter, batch size, batching window). The course's is
-`bench.course_processor` behind the mapping the course deployed: batch size 1, no filter, so it
-is invoked for its own group-row writes too. Both pumps share one checkpoint file, so neither
-sees the other's records.
+One embedded cloud, one real `cdk deploy` of the local stage, its table then on-demand (see
+`_on_demand`: the processors are compared, not the stage's capacity). Ours is the deployed
+function's package behind the deployed mapping (filter, batch size, batching window). The
+course's is `bench.course_processor` behind the mapping the course deployed: batch size 1, no
+filter, so it is invoked for its own group-row writes too. Both pumps share one checkpoint file,
+so neither sees the other's records.
 """
 
 from __future__ import annotations
