@@ -14,7 +14,6 @@ makes the processor's calls with the function's session. Measured:
 
 from __future__ import annotations
 
-import argparse
 import io
 import json
 import zipfile
@@ -125,11 +124,6 @@ def _processor_calls(ddb: Any, table: str, n: int) -> Callable[[int], None]:
     return call
 
 
-def _ms(samples: list[float]) -> dict[str, float]:
-    median, p99 = measure.median_and_p99_ms(samples)
-    return {"median": median, "p99": p99}
-
-
 def run(calls: int = 300) -> dict[str, Any]:
     port = server.free_port()
     endpoint_server = server.start(port)
@@ -154,23 +148,22 @@ def run(calls: int = 300) -> dict[str, Any]:
         raise RuntimeError(
             f"{denied} of the processor's calls were denied: {authz.audit_summary()}"
         )
-    added = _ms(authorization)
+    added = measure.latency_ms(authorization)
     return {
         "calls": calls,
         "checks_per_call": 1,
         "authorization_ms": added,
-        "round_trip_ms": {"role": _ms(role_times), "development": _ms(dev_times)},
+        "round_trip_ms": {
+            "role": measure.latency_ms(role_times),
+            "development": measure.latency_ms(dev_times),
+        },
         "goal_median_ms": GOAL_MEDIAN_MS,
         "goal_met": added["median"] <= GOAL_MEDIAN_MS,
     }
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--calls", type=int, default=300)
-    args = parser.parse_args(argv)
-    print(json.dumps(run(args.calls), indent=2))
-    return 0
+    return measure.calls_main(argv, doc=__doc__ or "", run=run, default_calls=300)
 
 
 if __name__ == "__main__":
