@@ -17,10 +17,11 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from bench import measure
+from bench.tables import markdown_table, verdict
 from cruddur_messages import schema
 from local import authz, cloud, server
 
@@ -168,3 +169,26 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+def report(part: Mapping[str, Any]) -> list[str]:
+    """This part's section of bench/README.md."""
+    role, dev = part["round_trip_ms"]["role"], part["round_trip_ms"]["development"]
+    added = part["authorization_ms"]
+    return [
+        f"{part['calls']} of the stream processor's calls (PutItem, Query on the index, "
+        "DeleteItem) signed with the function's role session, each authorized against the role's "
+        "policy and the VPC's gateway endpoint policy by the Node policy engine "
+        "(`python -m bench.authz_bench`). Added latency is the authorization time inside the "
+        f"endpoint; goal: median <= {part['goal_median_ms']} ms "
+        f"({verdict(added['median'] <= part['goal_median_ms'])}).",
+        "",
+        *markdown_table(
+            ["measure", "median (ms)", "p99 (ms)"],
+            [
+                ["authorization, added per call", added["median"], added["p99"]],
+                ["round trip, role session", role["median"], role["p99"]],
+                ["round trip, development credentials (not evaluated)", dev["median"], dev["p99"]],
+            ],
+        ),
+    ]

@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from bench import measure
+from bench.tables import verdict
 from cruddur_messages import schema
 from local import cloud, server
 
@@ -105,7 +106,7 @@ def run(calls: int = 1200) -> dict[str, Any]:
 def report(part: Mapping[str, Any]) -> list[str]:
     """Its section of bench/README.md (bench/report.py)."""
     added, trip = part["capacity_ms"], part["round_trip_ms"]
-    goal = "met" if part["goal_met"] else "NOT met"
+    goal = verdict(part["goal_met"])
     rows = [
         ["capacity metering and enforcement, added per request", added["median"], added["p99"]],
         ["round trip of the same requests", trip["median"], trip["p99"]],
