@@ -16,6 +16,7 @@ from local.pump.delivery import Delivery, Handler, Log, PumpStats, sequence
 from local.pump.failures import FailureDestination
 from local.pump.functions import PROJECT_ROOT, deployed_function
 from local.pump.mapping import MappingSettings, find_mapping, latest_stream
+from local.pump.metrics import LambdaMetrics
 from local.stream_events import ShardReader, lambda_record
 from local.worker import Credentials, InitError
 
@@ -72,6 +73,7 @@ class StreamPump(Delivery):
         follow_stream: Callable[[], str] | None = None,
         clients: Clients | None = None,
         clock: Callable[[], float] = time.time,
+        metrics: LambdaMetrics | None = None,
     ) -> None:
         clients = clients or (lambda service: cloud.client(service, endpoint))
         self.mapping = mapping
@@ -86,6 +88,7 @@ class StreamPump(Delivery):
         self._clock = clock
         self._poll_interval_s = poll_interval_s
         self._follow_stream = follow_stream
+        self._metrics = metrics
         self._reader = self._new_reader()
 
     @classmethod
@@ -133,6 +136,13 @@ class StreamPump(Delivery):
             ),
             follow_stream=lambda: latest_stream(endpoint, mapping.table_name),
             clients=clients,
+            # Published by the service, not the role: the development credentials.
+            metrics=LambdaMetrics(
+                cloud.client("cloudwatch", endpoint),
+                function_name=name,
+                mapping_uuid=mapping.uuid,
+                event_counts=mapping.event_count_metrics,
+            ),
             **options,
         )
 
@@ -192,6 +202,7 @@ class StreamPump(Delivery):
         consumed: str | None = None
         while True:
             for page in self._reader.pages(shard_id):
+                filtered_before = self.stats.records_filtered_out
                 for raw in page:
                     read += 1
                     record = lambda_record(raw, self.mapping.stream_arn)
@@ -206,6 +217,7 @@ class StreamPump(Delivery):
                         self._deliver(shard_id, batch, retries=0)
                         self.checkpoints.advance(shard_id, consumed)
                         batch = []
+                self._count_polled(len(page), self.stats.records_filtered_out - filtered_before)
             waited = time.monotonic() - batch_started
             if batch and waited < self.mapping.batching_window_s:
                 time.sleep(min(self._poll_interval_s, self.mapping.batching_window_s - waited))
@@ -216,6 +228,11 @@ class StreamPump(Delivery):
         if consumed is not None:
             self.checkpoints.advance(shard_id, consumed)
         return read
+
+    def _count_polled(self, polled: int, filtered_out: int) -> None:
+        if self._metrics is not None and polled:
+            counts = {"PolledEventCount": polled, "FilteredOutEventCount": filtered_out}
+            self._metrics.events(counts)
 
     def run_until_idle(self, timeout_s: float = 30.0) -> PumpStats:
         """Deliver until a poll finds nothing new; TimeoutError if that takes over `timeout_s`."""
