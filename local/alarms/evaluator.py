@@ -31,6 +31,7 @@ from local.alarms.evaluation import (
     decide,
     period_value,
 )
+from local.alarms.storage import DAY_S, publish_bucket_metrics
 
 Log = Callable[[str], None]
 # How often, in alarm periods, the evaluator looks: CloudWatch evaluates about once a period.
@@ -77,6 +78,7 @@ class AlarmEvaluator:
         make = clients or (lambda service: cloud.client(service, endpoint))
         self._cloudwatch = make("cloudwatch")
         self._sns = make("sns")
+        self._s3 = make("s3")
         self.speed = speed
         self._log = log
         self._clock = clock
@@ -216,10 +218,18 @@ class AlarmEvaluator:
         self._thread.start()
         return self
 
+    def publish_storage_metrics(self) -> int:
+        """S3's daily storage metrics of every bucket, now; the number of buckets."""
+        return publish_bucket_metrics(self._s3, self._cloudwatch)
+
     def _run(self) -> None:
         interval = self.interval_s()
+        storage_due = 0.0
         while not self._stop.wait(interval):
             try:
+                if time.monotonic() >= storage_due:
+                    self.publish_storage_metrics()
+                    storage_due = time.monotonic() + DAY_S / self.speed
                 self.evaluate()
             except Exception as error:  # the endpoint stopping under us: say it once and end
                 if not self._stop.is_set():

@@ -69,9 +69,11 @@ class LambdaMetrics:
         self._put(self._function, values)
 
     def events(self, counts: Mapping[str, int]) -> None:
-        """Record counts by MAPPING_METRICS name, when the mapping asked for EventCount."""
-        if self._event_counts and counts:
-            self._put(self._mapping, [(name, n, "Count") for name, n in counts.items()])
+        """Record counts by MAPPING_METRICS name, when the mapping asked for EventCount: every
+        count of the mapping each time, 0 for those not given, so a quiet count has data."""
+        if self._event_counts:
+            values = [(name, counts.get(name, 0), "Count") for name in MAPPING_METRICS]
+            self._put(self._mapping, values)
 
     def _put(
         self, dimensions: Sequence[Mapping[str, str]], values: list[tuple[str, float, str]]
