@@ -76,7 +76,7 @@ class LambdaMetrics:
             self._put(self._mapping, values)
 
     def _put(
-        self, dimensions: Sequence[Mapping[str, str]], values: list[tuple[str, float, str]]
+        self, dimensions: Sequence[Mapping[str, str]], values: Sequence[tuple[str, float, str]]
     ) -> None:
         now = datetime.now(tz=UTC)
         data = [
