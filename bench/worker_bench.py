@@ -20,10 +20,10 @@ from typing import Any, Final
 from bench import measure
 from cruddur_messages import schema
 from local import cloud
-from local.function_code import FunctionConfig
 from local.pump.functions import TABLE_MODE_HANDLER
+from local.runtime.function import FunctionConfig
+from local.runtime.worker import ExecutionEnvironment
 from local.stream_events import synthetic_record
-from local.worker import ExecutionEnvironment
 
 PROJECT_ROOT: Final = Path(__file__).resolve().parent.parent
 _ECHO = """

@@ -5,11 +5,7 @@ pump that plays the part of Lambda's event source mapping.
     server.py            the endpoint on localhost (moto's server) with the pump's stream hook
     authz/               authorization of the deployed role's calls (identity + endpoint policies)
     deploy.py            `cdk bootstrap` + `cdk deploy -c stage=local` against it
-    function_code.py     the deployed function's configuration and code package
-    runtime_libraries.py the libraries Lambda's Python runtime provides
-    runtime_api.py       Lambda's Runtime API for one execution environment
-    worker.py            one execution environment: the package under the runtime interface client
-    function_logs.py     the function's log group and terminal output
+    runtime/             Lambda's runtime: Runtime API, awslambdaric workers, Timeout, memory, logs
     stream_events.py     stream records read, filtered and shaped as Lambda delivers them
     pump/                the event source mapping: stream shards -> filter -> batches -> worker
     demo.py              `make demo` and `make local`: all of the above, one command

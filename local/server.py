@@ -35,7 +35,7 @@ from werkzeug.serving import make_server
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
-from local import authz, cloud
+from local import authz, capacity, cloud
 
 _READY_TIMEOUT_S: Final = 10.0
 # stop() waits for the server's loop to see the shutdown, up to one poll (socketserver's
@@ -148,15 +148,18 @@ class _Server(ThreadedMotoServer):
     startup_error: OSError | None = None
     log_file: Path
     authorization: authz.Running | None = None
+    capacity: capacity.Running | None = None
 
     def _server_entry(self) -> None:
         # moto's own _server_entry, with the application wrapped.
         try:
             backends: Any = DomainDispatcherApplication(create_backend_app)
+            if self.capacity is not None:  # behind authorization: a denied call consumes nothing
+                backends = self.capacity.wrap(backends)
             if self.authorization is not None:
                 backends = self.authorization.wrap(backends)
             self.errors = _AwsErrors(backends, self.log_file)
-            # Inside the lock: the authorizer reads moto's backends too.
+            # Inside the lock: the authorizer and the capacity meter read moto's backends too.
             app = _OneRequestAtATime(self.errors)
             self._server = make_server(
                 self._ip_address, self._port, app, True, request_handler=MotoRequestHandler
@@ -230,10 +233,17 @@ def port_is_free(port: int) -> bool:
 
 
 def start(
-    port: int = cloud.DEFAULT_PORT, *, log_file: Path | None = None, authorize: bool = True
+    port: int = cloud.DEFAULT_PORT,
+    *,
+    log_file: Path | None = None,
+    authorize: bool = True,
+    enforce_capacity: bool | None = None,
+    capacity_clock: capacity.Clock = capacity.MONOTONIC,
 ) -> ThreadedMotoServer:
     """Start the endpoint in a background thread of this process, with the policy engine that
     authorizes role-signed requests (authorize=False: moto alone, for tests that need no role).
+    DynamoDB capacity is metered and enforced (local/capacity); enforce_capacity=False, or
+    LOCAL_CAPACITY=unlimited when it is None, meters without refusing anything.
     Tracebacks of requests it cannot serve go to `log_file` (default: cloud.endpoint_log).
     StartError (PortInUseError, PolicyEngineError) with one line if it cannot start."""
     if not 0 < port < 65536:
@@ -259,6 +269,7 @@ def start(
     server = _Server(ip_address=cloud.HOST, port=port, verbose=False)
     server.log_file = log_file or cloud.endpoint_log(port)
     server.authorization = authorization
+    server.capacity = capacity.start(enforce=enforce_capacity, clock=capacity_clock)
     server.start()
     if server.startup_error is not None:
         server.stop()
@@ -301,6 +312,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         server.stop()
         print(authz.audit_summary())
+        print(capacity.summary())
     return 0
 
 

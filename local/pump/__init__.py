@@ -9,7 +9,7 @@ Lambda's poller does, reading every setting from the mapping the deploy created:
   language) are dropped and count as processed; the others are batched up to BatchSize, waiting
   up to MaximumBatchingWindowInSeconds for a batch to fill;
 - the batch goes to the deployed function, run in its own execution environment (a worker
-  process under the runtime interface client, local/worker.py) with its Timeout and MemorySize;
+  process under the runtime interface client, local/runtime/) with its Timeout and MemorySize;
 - with ReportBatchItemFailures, the records before the lowest reported sequence number are done
   and only that record and the ones after it are retried; an error, a timeout or an unusable
   response fails the whole batch;

@@ -24,7 +24,7 @@ from local.pump.checkpoints import Checkpoints, checkpoint_path
 from local.pump.engine import DEFAULT_STATE_DIR, MappingProblem, StreamGoneError, StreamPump
 from local.pump.functions import TABLE_MODE_HANDLER, working_tree_function
 from local.pump.mapping import PumpError, latest_stream, table_mapping
-from local.worker import InitError
+from local.runtime.worker import InitError
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -13,7 +13,7 @@ from local.pump.checkpoints import Checkpoints
 from local.pump.failures import DeliveryDenied, FailureDestination, pointer
 from local.pump.mapping import UNLIMITED, MappingSettings
 from local.pump.metrics import LambdaMetrics, iterator_age_ms
-from local.worker import InitError
+from local.runtime.worker import InitError
 from tools import failure_records
 
 Handler = Callable[[dict[str, Any], Any], Any]

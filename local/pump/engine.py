@@ -17,8 +17,8 @@ from local.pump.failures import FailureDestination
 from local.pump.functions import PROJECT_ROOT, deployed_function
 from local.pump.mapping import MappingSettings, find_mapping, latest_stream
 from local.pump.metrics import LambdaMetrics
+from local.runtime.worker import Credentials, InitError
 from local.stream_events import ShardReader, lambda_record
-from local.worker import Credentials, InitError
 
 _INIT_RETRY_S: Final = 5.0
 DEFAULT_STATE_DIR: Final = PROJECT_ROOT / cloud.STATE_DIR_NAME

@@ -1,4 +1,4 @@
-"""The function a pump delivers to, in its own execution environment (local/worker.py)."""
+"""The function a pump delivers to, in its own execution environment (local/runtime/worker.py)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,11 @@ from pathlib import Path
 from typing import Any, Final
 
 from cruddur_messages import schema
-from local import cloud, function_code
-from local.function_code import FunctionConfig
+from local import cloud
 from local.pump.mapping import TABLE_MODE_FUNCTION_NAME, MappingSettings
-from local.worker import Credentials, ExecutionEnvironment
+from local.runtime import function as function_code
+from local.runtime.function import FunctionConfig
+from local.runtime.worker import Credentials, ExecutionEnvironment
 
 PROJECT_ROOT: Final = Path(__file__).resolve().parents[2]
 # `--table` mode runs the working tree's package as the stack deploys it

@@ -17,8 +17,8 @@ from local import authz, cloud, deploy, server
 from local.pump import Checkpoints, StreamPump, find_mapping
 from local.pump.engine import Handler
 from local.pump.functions import deployed_function as start_deployed_function
+from local.runtime.worker import ExecutionEnvironment
 from local.stream_events import read_records
-from local.worker import ExecutionEnvironment
 
 pytestmark = pytest.mark.e2e
 

@@ -18,7 +18,7 @@ from local import cloud, deploy
 from local.alarms import AlarmEvaluator, real_period_s
 from local.pump import find_mapping
 from local.pump.metrics import LambdaMetrics
-from local.worker import ExecutionEnvironment
+from local.runtime.worker import ExecutionEnvironment
 
 SPEED = 60.0
 PERIOD_S = real_period_s(60, SPEED)

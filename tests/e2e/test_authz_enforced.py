@@ -21,9 +21,9 @@ from cruddur_messages import schema
 from cruddur_messages.models import User
 from cruddur_messages.store import MessageStore
 from local import authz, cloud, deploy
-from local.function_code import FunctionConfig
 from local.pump import MappingProblem, StreamPump
-from local.worker import ExecutionEnvironment
+from local.runtime.function import FunctionConfig
+from local.runtime.worker import ExecutionEnvironment
 from tools import failure_records
 
 pytestmark = pytest.mark.e2e

@@ -18,8 +18,8 @@ from cruddur_messages.models import Message, User
 from cruddur_messages.store import MessageStore
 from local import authz, cloud, deploy
 from local.pump import StreamPump, replay_records
-from local.runtime_libraries import runtime_directory
-from local.worker import ExecutionEnvironment
+from local.runtime.libraries import runtime_directory
+from local.runtime.worker import ExecutionEnvironment
 from tools import failure_records
 
 PumpFactory = Callable[..., StreamPump]

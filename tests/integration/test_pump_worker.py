@@ -1,7 +1,7 @@
 """The local cloud runs a function as Lambda does: its own process under the runtime interface
 client, Lambda's environment and nothing else, its Timeout and MemorySize enforced, its log lines
 in its log group. Small test-only packages, zipped here and extracted as a deployed one is
-(local/function_code.py), run in an ExecutionEnvironment; the pump tests use a real stream
+(local/runtime/function.py), run in an ExecutionEnvironment; the pump tests use a real stream
 (moto over HTTP)."""
 
 from __future__ import annotations
@@ -26,10 +26,10 @@ from pumps import mapping_pump
 
 from cruddur_messages import schema
 from local import cloud
-from local.function_code import FunctionConfig, extract
 from local.pump import StreamGoneError, StreamPump, latest_stream
+from local.runtime.function import FunctionConfig, extract
+from local.runtime.worker import ExecutionEnvironment, FunctionError, InitError
 from local.stream_events import stream_arn
-from local.worker import ExecutionEnvironment, FunctionError, InitError
 from tools import failure_records
 
 FUNCTION_ARN = "arn:aws:lambda:us-east-1:000000000000:function:test-function"

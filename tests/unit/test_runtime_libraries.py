@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from local import runtime_libraries
+from local.runtime import libraries as runtime_libraries
 
 
 def _site_packages(root: Path) -> Path:

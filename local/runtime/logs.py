@@ -1,4 +1,5 @@
-"""Where a worker's output goes: the function's log group in the local endpoint, and a terminal.
+"""Where a worker's output goes: the function's log group in the local endpoint, and a terminal;
+and the lines Lambda's platform adds to it (START, END, REPORT, or their JSON records).
 
 Lambda captures two things from an execution environment, one CloudWatch event each: every line
 the process writes to stdout/stderr, and every frame the runtime client writes to its telemetry
@@ -11,12 +12,15 @@ CloudWatch Logs by a background thread, so logging never sits on an invocation's
 from __future__ import annotations
 
 import contextlib
+import json
 import threading
 import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import IO, Any, Final
+
+from local.runtime.function import FunctionConfig
 
 _FRAME_HEADER: Final = 16  # type (4), length (4), timestamp in microseconds (8), big-endian
 _FLUSH_INTERVAL_S: Final = 0.2
@@ -112,6 +116,84 @@ class LogStream:
             except Exception as error:  # the endpoint went away: the terminal still has them
                 self._echo(f"(log events not sent to {self.group}: {type(error).__name__})")
                 return
+
+
+class PlatformLog:
+    """The lines Lambda's platform adds to an execution environment's log stream, in the
+    function's log format: START, END and REPORT (Text), or platform.start and platform.report
+    records (JSON, the INFO-level ones dropped at system log level WARN); an init failure's
+    INIT_REPORT and a timeout's line in either."""
+
+    def __init__(self, stream: LogStream, config: FunctionConfig) -> None:
+        self._stream = stream
+        self._config = config
+
+    def start(self, request_id: str) -> None:
+        if self._config.log_format == "JSON":
+            self._record("start", request_id, {"version": "$LATEST"})
+        else:
+            self._stream.write(f"START RequestId: {request_id} Version: $LATEST")
+
+    def report(
+        self,
+        request_id: str,
+        *,
+        duration_ms: float,
+        peak_mb: float,
+        init_ms: float | None,
+        status: str,
+    ) -> None:
+        """`status`: success, error or timeout."""
+        memory_mb = self._config.memory_mb
+        if self._config.log_format == "JSON":
+            metrics: dict[str, Any] = {
+                "durationMs": round(duration_ms, 2),
+                "billedDurationMs": int(duration_ms) + 1,
+                "memorySizeMB": memory_mb,
+                "maxMemoryUsedMB": int(peak_mb),
+            }
+            if init_ms is not None:
+                metrics["initDurationMs"] = round(init_ms, 2)
+            self._record("report", request_id, {"metrics": metrics, "status": status})
+            return
+        self._stream.write(f"END RequestId: {request_id}")
+        init = f"\tInit Duration: {init_ms:.2f} ms" if init_ms is not None else ""
+        self._stream.write(
+            f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms\t"
+            f"Billed Duration: {int(duration_ms) + 1} ms\tMemory Size: {memory_mb} MB\t"
+            f"Max Memory Used: {int(peak_mb)} MB{init}"
+            + (f"\tStatus: {status}" if status != "success" else "")
+        )
+
+    def init_failed(self, init_ms: float, error_type: str) -> None:
+        self._stream.write(
+            f"INIT_REPORT Init Duration: {init_ms:.2f} ms\tPhase: init\tStatus: error\t"
+            f"Error Type: {error_type}"
+        )
+
+    def timed_out(self, request_id: str, message: str) -> None:
+        self._stream.write(f"{_now_iso()} {request_id} {message}")
+
+    def _record(self, kind: str, request_id: str, record: dict[str, Any]) -> None:
+        # platform.start and a successful platform.report are INFO-level system logs.
+        if self._config.system_log_level == "WARN" and record.get("status", "") in (
+            "",
+            "success",
+        ):
+            return
+        document = {
+            "time": _now_iso(),
+            "type": f"platform.{kind}",
+            "record": {"requestId": request_id, **record},
+        }
+        self._stream.write(json.dumps(document))
+
+
+def _now_iso() -> str:
+    return (
+        time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
+        + f".{int(time.time() * 1000) % 1000:03d}Z"
+    )
 
 
 def _read_exactly(pipe: IO[bytes], size: int) -> bytes:

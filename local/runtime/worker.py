@@ -5,7 +5,7 @@ interface client, with Lambda's environment and limits.
     response = environment({"Records": [...]})     # FunctionError if the function failed
 
 The worker is `python -S -P -m awslambdaric <handler>`, the bootstrap of AWS's Python base images,
-talking to this process's Runtime API (local/runtime_api.py). It is started cold on the first
+talking to this process's Runtime API (local/runtime/api.py). It is started cold on the first
 invocation and after a kill, and reused warm in between. What it is given:
 
 - the environment Lambda documents ("Defined runtime environment variables",
@@ -14,7 +14,7 @@ invocation and after a kill, and reused warm in between. What it is given:
 - `sys.path` = the task root, the runtime's libraries, the standard library: `-S` keeps the
   virtualenv's site-packages out and `-P` the working directory; the runtime's libraries (boto3
   and its dependencies, the runtime client) are a directory of symlinks to this virtualenv's
-  copies (local/runtime_libraries.py);
+  copies (local/runtime/libraries.py);
 - Timeout: at the deadline the worker is killed, the invocation fails with Lambda's
   "Task timed out after N.NN seconds", and the next one starts cold;
 - MemorySize: the worker's resident set is watched during the invocation and its peak (VmHWM)
@@ -37,10 +37,10 @@ from pathlib import Path
 from typing import Any, Final
 
 from local import cloud
-from local.function_code import FunctionConfig
-from local.function_logs import LogStream
-from local.runtime_api import Invocation, RuntimeApi
-from local.runtime_libraries import runtime_directory
+from local.runtime.api import Invocation, RuntimeApi
+from local.runtime.function import FunctionConfig
+from local.runtime.libraries import runtime_directory
+from local.runtime.logs import LogStream, PlatformLog
 
 _CREDENTIAL_NAMES: Final = frozenset(
     {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"}
@@ -113,6 +113,7 @@ class ExecutionEnvironment:
         self._process: subprocess.Popen[bytes] | None = None
         self._api: RuntimeApi | None = None
         self._log: LogStream | None = None
+        self._platform: PlatformLog | None = None
         self._started_at = 0.0
         self._initialized = False
 
@@ -163,6 +164,7 @@ class ExecutionEnvironment:
             self._echo,
             create_group=self._create_log_group,
         )
+        self._platform = PlatformLog(self._log, self.config)
         read_end, write_end = os.pipe()
         env = self.environment(self._api.address, self._log.name, write_end)
         self._started_at = time.monotonic()
@@ -199,6 +201,7 @@ class ExecutionEnvironment:
         if self._log is not None:
             self._log.close()
             self._log = None
+            self._platform = None
 
     close = kill
 
@@ -219,7 +222,7 @@ class ExecutionEnvironment:
         if self._process is None or self._process.poll() is not None:
             self.kill()
             self._start()
-        assert self._api is not None and self._log is not None and self._process is not None
+        assert self._api is not None and self._platform is not None and self._process is not None
         self.invocations += 1
         request_id = str(uuid.uuid4())
         cold = not self._initialized
@@ -234,7 +237,7 @@ class ExecutionEnvironment:
             function_arn=self.config.arn,
         )
         begun = time.monotonic()
-        self._platform("start", request_id, {"version": "$LATEST"})
+        self._platform.start(request_id)
         self._api.submit(invocation)
         failure = self._watch(invocation, begun)
         duration_ms = (time.monotonic() - begun) * 1000
@@ -243,7 +246,16 @@ class ExecutionEnvironment:
             failure = FunctionError(
                 "Runtime.OutOfMemory", "Runtime exited with error: signal: killed"
             )
-        self._report(request_id, duration_ms, peak_mb, init_ms, failure)
+        status = (
+            "timeout"
+            if failure and failure.error_type == "Sandbox.Timedout"
+            else "error"
+            if failure
+            else "success"
+        )
+        self._platform.report(
+            request_id, duration_ms=duration_ms, peak_mb=peak_mb, init_ms=init_ms, status=status
+        )
         self.last_report = {
             "cold": cold,
             "init_ms": init_ms,
@@ -280,10 +292,8 @@ class ExecutionEnvironment:
         if self._process.poll() is None:
             self._process.wait(timeout=5)
         init_ms = (time.monotonic() - self._started_at) * 1000
-        self._line(
-            f"INIT_REPORT Init Duration: {init_ms:.2f} ms\tPhase: init\tStatus: error\t"
-            f"Error Type: {error['errorType']}"
-        )
+        if self._platform is not None:
+            self._platform.init_failed(init_ms, str(error["errorType"]))
         self.kill()
         raise InitError(str(error["errorType"]), str(error.get("errorMessage", "")))
 
@@ -295,7 +305,8 @@ class ExecutionEnvironment:
             if time.monotonic() >= deadline:
                 elapsed = time.monotonic() - begun
                 message = f"Task timed out after {elapsed:.2f} seconds"
-                self._line(f"{_now_iso()} {invocation.request_id} {message}")
+                if self._platform is not None:
+                    self._platform.timed_out(invocation.request_id, message)
                 return FunctionError("Sandbox.Timedout", message)
             status = self._process.poll()
             if status is not None:
@@ -325,72 +336,8 @@ class ExecutionEnvironment:
     def _peak_rss_mb(self) -> float:
         return self._rss_mb("VmHWM") if self._process is not None else 0.0
 
-    # -- platform log lines -----------------------------------------------------------------
-
-    def _line(self, text: str) -> None:
-        if self._log is not None:
-            self._log.write(text)
-
-    def _platform(self, kind: str, request_id: str, record: dict[str, Any]) -> None:
-        if self.config.log_format == "JSON":
-            # platform.start and a successful platform.report are INFO-level system logs.
-            if self.config.system_log_level == "WARN" and record.get("status", "") in (
-                "",
-                "success",
-            ):
-                return
-            document = {
-                "time": _now_iso(),
-                "type": f"platform.{kind}",
-                "record": {"requestId": request_id, **record},
-            }
-            self._line(json.dumps(document))
-        elif kind == "start":
-            self._line(f"START RequestId: {request_id} Version: $LATEST")
-
-    def _report(
-        self,
-        request_id: str,
-        duration_ms: float,
-        peak_mb: float,
-        init_ms: float | None,
-        failure: FunctionError | None,
-    ) -> None:
-        status = (
-            "timeout"
-            if failure and failure.error_type == "Sandbox.Timedout"
-            else "error"
-            if failure
-            else "success"
-        )
-        if self.config.log_format == "JSON":
-            metrics: dict[str, Any] = {
-                "durationMs": round(duration_ms, 2),
-                "billedDurationMs": int(duration_ms) + 1,
-                "memorySizeMB": self.config.memory_mb,
-                "maxMemoryUsedMB": int(peak_mb),
-            }
-            if init_ms is not None:
-                metrics["initDurationMs"] = round(init_ms, 2)
-            self._platform("report", request_id, {"metrics": metrics, "status": status})
-            return
-        self._line(f"END RequestId: {request_id}")
-        init = f"\tInit Duration: {init_ms:.2f} ms" if init_ms is not None else ""
-        self._line(
-            f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms\t"
-            f"Billed Duration: {int(duration_ms) + 1} ms\tMemory Size: {self.config.memory_mb} MB\t"
-            f"Max Memory Used: {int(peak_mb)} MB{init}" + (f"\tStatus: {status}" if failure else "")
-        )
-
 
 def _die_with_parent() -> None:
     """In the worker, before exec: SIGKILL it when the process that started it dies (a pump
     killed with SIGKILL leaves no orphan waiting on a Runtime API that is gone)."""
     _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-
-
-def _now_iso() -> str:
-    return (
-        time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
-        + f".{int(time.time() * 1000) % 1000:03d}Z"
-    )

@@ -3,7 +3,7 @@
 The local cloud must run what `cdk deploy` uploaded, not the working tree: a stale deploy should
 behave stale, exactly as in AWS. So the package is found by the function's CodeSha256 among the
 bootstrap bucket's assets (the zip whose SHA-256 Lambda recorded) and extracted once per code
-version into a cache directory, the task root of the worker that runs it (local/worker.py).
+version into a cache directory, the task root of the worker that runs it (local/runtime/worker.py).
 """
 
 from __future__ import annotations

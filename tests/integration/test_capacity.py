@@ -1,0 +1,223 @@
+"""DynamoDB capacity on the local endpoint, over real HTTP with botocore: metered by DynamoDB's
+rules, refused before moto applies anything once the buckets are spent, and refilled by a clock
+the tests advance (local/capacity)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from cruddur_messages import schema
+from local import capacity, cloud, server
+from local.capacity import responses
+
+pytestmark = pytest.mark.integration
+
+KB = 1024
+GSI = schema.GSI_NAME
+
+
+class ManualClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture(scope="module")
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture(scope="module")
+def client(clock: ManualClock) -> Iterator[Any]:
+    """An endpoint of its own (its clock is the test's), and a client that never retries, so each
+    refusal is seen as DynamoDB sends it."""
+    port = server.free_port()
+    endpoint = server.start(port, authorize=False, capacity_clock=clock)
+    try:
+        with cloud.offline_environ():
+            yield boto3.client(
+                "dynamodb",
+                endpoint_url=cloud.endpoint_url(port),
+                region_name=cloud.REGION,
+                config=Config(retries={"total_max_attempts": 1}),
+            )
+    finally:
+        endpoint.stop()
+
+
+def _table(client: Any, **capacity_kwargs: Any) -> str:
+    name = f"capacity-{uuid.uuid4().hex[:8]}"
+    client.create_table(**schema.create_table_kwargs(name, **capacity_kwargs))
+    return name
+
+
+def _item(size_kb: int, sk: str, *, group: str | None = None) -> dict[str, Any]:
+    """A message item of about `size_kb` KB (a little under: it costs exactly size_kb WCU)."""
+    item = {
+        schema.PARTITION_KEY: {"S": "MSG#capacity"},
+        schema.SORT_KEY: {"S": sk},
+        "message": {"S": "x" * (size_kb * KB - 100)},
+    }
+    if group is not None:
+        item[schema.GSI_PARTITION_KEY] = {"S": group}
+    return item
+
+
+def _throttled(call: Any) -> dict[str, Any]:
+    with pytest.raises(ClientError) as raised:
+        call()
+    return dict(raised.value.response)
+
+
+def _exists(client: Any, table: str, sk: str) -> bool:
+    key = {schema.PARTITION_KEY: {"S": "MSG#capacity"}, schema.SORT_KEY: {"S": sk}}
+    return "Item" in client.get_item(TableName=table, Key=key, ConsistentRead=True)
+
+
+def test_consumed_capacity_is_dynamodb_s_figure_not_moto_s_constant(client: Any) -> None:
+    """The issue's figures: a 1.5 KB put costs 2 WCU, the same put into the index 4."""
+    table = _table(client, read_capacity=10, write_capacity=10)
+    item = _item(2, "plain") | {"message": {"S": "x" * 1400}}
+    plain = client.put_item(TableName=table, Item=item, ReturnConsumedCapacity="TOTAL")
+    assert plain["ConsumedCapacity"] == {"TableName": table, "CapacityUnits": 2.0}
+    indexed = {**item, schema.SORT_KEY: {"S": "indexed"}, schema.GSI_PARTITION_KEY: {"S": "g"}}
+    answer = client.put_item(TableName=table, Item=indexed, ReturnConsumedCapacity="INDEXES")
+    assert answer["ConsumedCapacity"] == {
+        "TableName": table,
+        "CapacityUnits": 4.0,
+        "Table": {"CapacityUnits": 2.0},
+        "GlobalSecondaryIndexes": {GSI: {"CapacityUnits": 2.0}},
+    }
+    assert "ConsumedCapacity" not in client.put_item(TableName=table, Item=item)
+
+
+def test_a_query_is_charged_for_what_it_read_before_the_filter(client: Any) -> None:
+    table = _table(client, read_capacity=10, write_capacity=10)
+    for n in range(3):
+        client.put_item(TableName=table, Item=_item(3, f"q{n}"))
+    answer = client.query(
+        TableName=table,
+        KeyConditionExpression="pk = :pk",
+        FilterExpression="sk = :none",
+        ExpressionAttributeValues={":pk": {"S": "MSG#capacity"}, ":none": {"S": "-"}},
+        ReturnConsumedCapacity="TOTAL",
+        ConsistentRead=True,
+    )
+    assert answer["Items"] == []  # nothing returned, 3 x 3 KB read: 9 KB -> 3 units
+    assert answer["ConsumedCapacity"]["CapacityUnits"] == 3.0
+
+
+def test_a_1_wcu_table_takes_its_burst_then_refuses_before_anything_is_written(
+    client: Any, clock: ManualClock
+) -> None:
+    table = _table(client, read_capacity=100, write_capacity=1, gsi_write_capacity=100)
+    for n in range(30):  # 30 x 10 WCU: the 300 seconds of burst a new bucket holds
+        client.put_item(TableName=table, Item=_item(10, f"w{n}"))
+    error = _throttled(lambda: client.put_item(TableName=table, Item=_item(10, "refused")))
+    assert error["Error"]["Code"] == "ProvisionedThroughputExceededException"
+    assert error["Error"]["Message"] == responses.TABLE_MESSAGE
+    assert error["ThrottlingReasons"] == [
+        {
+            "reason": "TableWriteProvisionedThroughputExceeded",
+            "resource": client.describe_table(TableName=table)["Table"]["TableArn"],
+        }
+    ]
+    assert not _exists(client, table, "refused")
+    clock.now += 9
+    _throttled(lambda: client.put_item(TableName=table, Item=_item(10, "refused")))
+    clock.now += 1  # ten seconds at 1 WCU: one 10 KB write
+    client.put_item(TableName=table, Item=_item(10, "after-ten-seconds"))
+    assert _exists(client, table, "after-ten-seconds")
+
+
+def test_a_1_wcu_index_throttles_the_table_writes_that_touch_it(
+    client: Any, clock: ManualClock
+) -> None:
+    table = _table(client, read_capacity=100, write_capacity=1000, gsi_write_capacity=1)
+    for n in range(30):
+        client.put_item(TableName=table, Item=_item(10, f"g{n}", group="g"))
+    error = _throttled(
+        lambda: client.put_item(TableName=table, Item=_item(10, "refused", group="g"))
+    )
+    assert error["Error"]["Message"] == responses.INDEX_MESSAGE
+    assert error["ThrottlingReasons"][0]["reason"] == "IndexWriteProvisionedThroughputExceeded"
+    assert error["ThrottlingReasons"][0]["resource"].endswith(f"/index/{GSI}")
+    assert not _exists(client, table, "refused")
+    client.put_item(TableName=table, Item=_item(10, "sparse"))  # not in the index: not refused
+
+
+def test_update_table_capacity_applies_to_the_next_request(client: Any, clock: ManualClock) -> None:
+    table = _table(client, read_capacity=100, write_capacity=1, gsi_write_capacity=100)
+    for n in range(30):
+        client.put_item(TableName=table, Item=_item(10, f"u{n}"))
+    _throttled(lambda: client.put_item(TableName=table, Item=_item(10, "refused")))
+    client.update_table(
+        TableName=table, ProvisionedThroughput={"ReadCapacityUnits": 100, "WriteCapacityUnits": 10}
+    )
+    clock.now += 1  # one second at 10 WCU
+    client.put_item(TableName=table, Item=_item(10, "at-the-new-rate"))
+    _throttled(lambda: client.put_item(TableName=table, Item=_item(10, "refused")))
+
+
+def test_an_on_demand_table_is_not_throttled(client: Any) -> None:
+    table = f"capacity-{uuid.uuid4().hex[:8]}"
+    kwargs = schema.create_table_kwargs(table)
+    kwargs["BillingMode"] = "PAY_PER_REQUEST"
+    del kwargs["ProvisionedThroughput"]
+    del kwargs["GlobalSecondaryIndexes"][0]["ProvisionedThroughput"]
+    client.create_table(**kwargs)
+    for n in range(40):
+        answer = client.put_item(
+            TableName=table, Item=_item(10, f"o{n}", group="g"), ReturnConsumedCapacity="TOTAL"
+        )
+    assert answer["ConsumedCapacity"]["CapacityUnits"] == 20.0
+
+
+def test_a_batch_write_goes_on_with_what_the_buckets_can_pay_for(client: Any) -> None:
+    table = _table(client, read_capacity=100, write_capacity=1, gsi_write_capacity=100)
+    for n in range(29):
+        client.put_item(TableName=table, Item=_item(10, f"b{n}"))
+    requests = [{"PutRequest": {"Item": _item(10, f"batch{n}")}} for n in range(3)]
+    answer = client.batch_write_item(RequestItems={table: requests})
+    assert answer["UnprocessedItems"] == {table: requests[1:]}
+    assert _exists(client, table, "batch0") and not _exists(client, table, "batch1")
+    error = _throttled(lambda: client.batch_write_item(RequestItems={table: requests[1:]}))
+    assert error["Error"]["Code"] == "ProvisionedThroughputExceededException"
+
+
+def test_a_transaction_the_capacity_cannot_pay_for_is_cancelled(client: Any) -> None:
+    table = _table(client, read_capacity=100, write_capacity=1, gsi_write_capacity=100)
+    for n in range(15):  # a transaction costs twice: 15 x 2 x 10 spends the burst
+        put = {"Put": {"TableName": table, "Item": _item(10, f"t{n}")}}
+        client.transact_write_items(TransactItems=[put])
+    error = _throttled(
+        lambda: client.transact_write_items(
+            TransactItems=[{"Put": {"TableName": table, "Item": _item(1, "refused")}}]
+        )
+    )
+    assert error["Error"]["Code"] == "TransactionCanceledException"
+    assert [r["Code"] for r in error["CancellationReasons"]] == ["ProvisionedThroughputExceeded"]
+    assert not _exists(client, table, "refused")
+
+
+def test_the_http_counts_give_each_table_s_consumption_and_throttles(client: Any) -> None:
+    table = _table(client, read_capacity=100, write_capacity=1, gsi_write_capacity=100)
+    for n in range(30):
+        client.put_item(TableName=table, Item=_item(10, f"c{n}", group="g"))
+    _throttled(lambda: client.put_item(TableName=table, Item=_item(10, "refused")))
+    counts = capacity.counts(client.meta.endpoint_url)[table]
+    assert counts["throttled_requests"] == 1
+    assert counts["table"]["consumed_write"] == 300
+    assert counts["table"]["write_throttle_events"] == 1
+    assert counts["table"]["provisioned_write"] == 1
+    assert counts["indexes"][GSI]["consumed_write"] == 300  # the index projects `message`
+    assert f"{table} 0 RCU / 300 WCU consumed (100 RCU / 1 WCU provisioned)" in capacity.summary()
