@@ -12,6 +12,7 @@ from tools.commands.patterns import get_conversation, list_conversations
 from tools.commands.replay import replay_failures
 from tools.commands.scan import scan
 from tools.commands.seed import seed
+from tools.commands.smoke import smoke
 from tools.commands.tables import drop, list_tables, schema_load
 from tools.connection import CONNECTION_META_KEY, Connection
 from tools.errors import ToolError, translate
@@ -54,6 +55,7 @@ for command in (
     get_conversation,
     list_conversations,
     replay_failures,
+    smoke,
 ):
     cli.add_command(command)
 
