@@ -157,7 +157,7 @@ def _metrics(alarm: Mapping[str, Any]) -> tuple[tuple[MetricStat, ...], str | No
 # -- metric math ---------------------------------------------------------------------
 
 
-_TOKEN = re.compile(r"\s*(?:(\d+(?:\.\d+)?)|([a-z][A-Za-z0-9_]*)|(.))")
+_TOKEN = re.compile(r"\s*(?:(\d+(?:\.\d+)?)|([A-Za-z][A-Za-z0-9_]*)|(.))")
 _OPERATORS: Final[Mapping[str, Callable[[float, float], float]]] = {
     "+": operator.add,
     "-": operator.sub,
@@ -167,8 +167,10 @@ _OPERATORS: Final[Mapping[str, Callable[[float, float], float]]] = {
 
 
 def evaluate_expression(expression: str, values: Mapping[str, float | None]) -> float | None:
-    """`+ - * /` and parentheses over metric ids and numbers; None when an operand is missing
-    (no datapoint for that metric in the period). Functions (SUM(), FILL()...) are unsupported."""
+    """`+ - * /`, parentheses and FILL(x, value) over metric ids and numbers; None when an
+    operand is missing (no datapoint for that metric in the period) unless FILL gives it a
+    value (metric math's FILL: "fills the missing values of a time series"). Other functions
+    are unsupported."""
     tokens = [m.groups() for m in _TOKEN.finditer(expression) if m.group(0).strip()]
     position = 0
 
@@ -183,6 +185,13 @@ def evaluate_expression(expression: str, values: Mapping[str, float | None]) -> 
         position += 1
         if number is not None:
             return float(number)
+        if name == "FILL" and peek() == "(":
+            position += 1
+            filled = chain(term, "+-")
+            expect(",")
+            default = chain(term, "+-")
+            expect(")")
+            return default if filled is None else filled
         if name is not None:
             if name not in values:
                 raise UnsupportedAlarmError(f"expression {expression!r}: {name} is no metric id")
@@ -194,6 +203,12 @@ def evaluate_expression(expression: str, values: Mapping[str, float | None]) -> 
             position += 1
             return inner
         raise UnsupportedAlarmError(f"expression {expression!r}: unexpected {symbol!r}")
+
+    def expect(symbol: str) -> None:
+        nonlocal position
+        if peek() != symbol:
+            raise UnsupportedAlarmError(f"expression {expression!r}: {symbol!r} expected")
+        position += 1
 
     def term() -> float | None:
         return chain(atom, "*/")

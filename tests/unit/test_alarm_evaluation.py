@@ -172,6 +172,9 @@ def test_math_alarms_evaluate_their_expression_per_period() -> None:
         ("(a + b) / 2", {"a": 1.0, "b": 3.0}, 2.0),
         ("a - b * 2", {"a": 10.0, "b": 3.0}, 4.0),
         ("a + b", {"a": 1.0, "b": None}, None),
+        ("FILL(a, 0) + FILL(b, 0)", {"a": 1.0, "b": None}, 1.0),
+        ("FILL(a, 0) / 60", {"a": None}, 0.0),
+        ("FILL(a, 2 * 3)", {"a": 5.0}, 5.0),
     ],
 )
 def test_expressions(
@@ -180,7 +183,9 @@ def test_expressions(
     assert evaluate_expression(expression, values) == result
 
 
-@pytest.mark.parametrize("expression", ["SUM(METRICS())", "a +", "a ? b", "zz + a"])
+@pytest.mark.parametrize(
+    "expression", ["SUM(METRICS())", "a +", "a ? b", "zz + a", "FILL(a 0)", "FILL(a, 0"]
+)
 def test_unsupported_expressions_say_so(expression: str) -> None:
     with pytest.raises(UnsupportedAlarmError):
         evaluate_expression(expression, {"a": 1.0})
