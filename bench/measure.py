@@ -141,6 +141,8 @@ def measure_tests(*, scratch: Path) -> dict[str, Any]:
     clock, and each part's test time summed over the workers."""
     report = scratch / "junit.xml"
     env = toolchain_env() | {"PYTEST_ADDOPTS": f"-q -p no:cacheprovider --junitxml={report}"}
+    # Other work on the machine moves this figure most: say how busy it was when the run began.
+    load_at_start = [round(value, 2) for value in os.getloadavg()]
     started = time.perf_counter()
     result = subprocess.run(
         ["make", "-s", "test"], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True,
@@ -160,7 +162,11 @@ def measure_tests(*, scratch: Path) -> dict[str, Any]:
             parts[part]["seconds"] += float(case.get("time") or 0.0)
     for values in parts.values():
         values["seconds"] = round(values["seconds"], 2)
-    return {"wall_s": round(wall, 2), "parts": parts}
+    return {
+        "wall_s": round(wall, 2),
+        "parts": parts,
+        "load_average_at_start": load_at_start,
+    }
 
 
 def _cumulative_import_us(code_root: Path | None, module: str) -> int:

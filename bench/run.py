@@ -1,11 +1,14 @@
 """`make bench`: every figure the project states, measured side by side in one run.
 
     python -m bench.run [--synth-runs N] [--cold-start-runs N] [--skip PART ...] [--only PART ...]
+                        [--refresh-docs]
 
-Writes bench/results/<date>.json (every figure, the machine's core count, the tool versions) and
-regenerates bench/README.md from it. Stops by itself: each part has a time budget, and a part that
-would start past the overall deadline is recorded as skipped, not run. `--only` re-measures some
-parts and keeps the other parts' figures from that day's results file.
+Writes bench/runs/<date>.json (every figure, the machine's core count, the tool versions) and its
+report, bench/runs/<date>.md: untracked, so measuring leaves `git status` as it was. With
+--refresh-docs (`make bench-docs`) the run goes to bench/results/ instead (committed), and
+bench/README.md and the docs' figures are regenerated from it. Stops by itself: each part has a
+time budget, and a part that would start past the overall deadline is recorded as skipped.
+`--only` re-measures some parts and keeps the other parts' figures from that day's results file.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from bench import measure, report
 from local import server
 
 RESULTS_DIR: Final = measure.PROJECT_ROOT / "bench" / "results"
+RUNS_DIR: Final = measure.PROJECT_ROOT / "bench" / "runs"  # gitignored
 DEADLINE_S: Final = 9 * 60 + 30
 PARTS: Final = (
     "synth",
@@ -84,15 +88,44 @@ def environment() -> dict[str, Any]:
 
 
 def keep_earlier_figures(results: dict[str, Any], out: Path) -> None:
-    """A second run on the same day writes the same file: parts it did not measure keep the
-    figures the earlier run measured, instead of being lost to a `--skip`."""
-    if not out.exists():
-        return
-    earlier = json.loads(out.read_text(encoding="utf-8"))
-    for name, part in earlier.get("parts", {}).items():
-        if report.measured(part) and not report.measured(results["parts"].get(name)):
-            results["parts"][name] = {**part, "measured_by_run": part.get(
-                "measured_by_run", earlier.get("date"))}  # fmt: skip
+    """Parts this run did not measure (`--skip`, `--only`) keep the latest figures of the earlier
+    runs beside `out` (that day's file included), each naming the run that measured it."""
+    kept: dict[str, Any] = {}
+    for path in sorted(out.parent.glob("????-??-??.json")):  # runs, not processor-<date>.json
+        earlier = json.loads(path.read_text(encoding="utf-8"))
+        for name, part in earlier.get("parts", {}).items():
+            if report.measured(part):
+                kept[name] = {**part, "measured_by_run": part.get(
+                    "measured_by_run", earlier.get("date"))}  # fmt: skip
+    for name, part in kept.items():
+        if not report.measured(results["parts"].get(name)):
+            results["parts"][name] = part
+
+
+def publish(
+    results: dict[str, Any],
+    *,
+    refresh_docs: bool,
+    runs_dir: Path = RUNS_DIR,
+    results_dir: Path = RESULTS_DIR,
+) -> list[Path]:
+    """Writes a run's results and report; the paths written, relative to the project when
+    inside it. Only with `refresh_docs` does a tracked file change."""
+    out_dir = results_dir if refresh_docs else runs_dir
+    out_dir.mkdir(parents=True, exist_ok=True)
+    out = out_dir / f"{results['date'][:10]}.json"
+    keep_earlier_figures(results, out)
+    out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    if refresh_docs:
+        written = [out, report.write_readme(results, out), *report.write_docs(
+            report.latest_parts(results_dir))]  # fmt: skip
+    else:
+        written = [out, out.with_suffix(".md")]
+        written[1].write_text(report.render(results, out, written[1]), encoding="utf-8")
+    root = measure.PROJECT_ROOT
+    return [
+        p.relative_to(root) if p.is_absolute() and p.is_relative_to(root) else p for p in written
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -101,6 +134,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cold-start-runs", type=int, default=5)
     parser.add_argument("--skip", nargs="*", choices=PARTS, default=[])
     parser.add_argument("--only", nargs="*", choices=PARTS, default=[])
+    parser.add_argument(
+        "--refresh-docs",
+        action="store_true",
+        help="write the committed results, bench/README.md and the docs' figures",
+    )
     args = parser.parse_args(argv)
     if args.only:
         args.skip = [part for part in PARTS if part not in args.only]
@@ -156,15 +194,10 @@ def main(argv: list[str] | None = None) -> int:
             results["parts"][part]["elapsed_s"] = round(time.monotonic() - part_started, 1)
     results["elapsed_s"] = round(time.monotonic() - started, 1)
 
-    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    out = RESULTS_DIR / f"{results['date'][:10]}.json"
-    keep_earlier_figures(results, out)
-    out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    readme = report.write_readme(results, out)
-    docs = report.write_docs(report.latest_parts())
-    print(f"bench: wrote {out.relative_to(measure.PROJECT_ROOT)} and {readme}", file=sys.stderr)
-    if docs:
-        print(f"bench: updated the figures of {', '.join(map(str, docs))}", file=sys.stderr)
+    written = publish(results, refresh_docs=args.refresh_docs)
+    print(f"bench: wrote {', '.join(map(str, written))}", file=sys.stderr)
+    if not args.refresh_docs:
+        print("bench: `make bench-docs` would put a run into the docs", file=sys.stderr)
     failed = [p for p, r in results["parts"].items() if "error" in r]
     for part in failed:
         print(f"bench: {part} failed: {results['parts'][part]['error']}", file=sys.stderr)

@@ -9,4 +9,5 @@ pump that plays the part of Lambda's event source mapping.
     stream_events.py     stream records read, filtered and shaped as Lambda delivers them
     pump/                the event source mapping: stream shards -> filter -> batches -> worker
     demo.py              `make demo` and `make local`: all of the above, one command
+    stopping.py          how they stop: SIGINT, SIGTERM or SIGHUP, to them or to their make
 """

@@ -20,9 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cruddur_messages import schema
 from cruddur_messages.models import Message, MessageGroup
 from cruddur_messages.store import MessageStore
-from local import authz, cloud, deploy, server
+from local import authz, cloud, deploy, server, stopping, user_pool
 from local.alarms import AlarmEvaluator
 from local.pump import PROJECT_ROOT, StreamPump
 from tools import users
@@ -74,8 +75,10 @@ def ddb(command: str, *args: str, endpoint: str, table: str, log: Log) -> None:
     """Run one of the ddb tools (bin/ddb/...) against the local cloud, as a user would, and log
     its output; StepError if it fails (its own error line is logged already)."""
     env = cloud.environment(endpoint)
-    # Rich lays the tables out for this terminal, not for the pipe it writes to.
-    env["COLUMNS"] = str(shutil.get_terminal_size().columns)
+    if sys.stdout.isatty():  # rich lays the tables out for this terminal, not for its pipe
+        env["COLUMNS"] = str(shutil.get_terminal_size().columns)
+    else:  # piped on: one line per row, whatever the width (tools/output.py)
+        env.pop("COLUMNS", None)
     result = subprocess.run(
         [sys.executable, "-P", "-m", "tools", command, *args, "--table", table],
         cwd=PROJECT_ROOT,
@@ -91,12 +94,18 @@ def ddb(command: str, *args: str, endpoint: str, table: str, log: Log) -> None:
         raise StepError(f"ddb {command} failed (exit {result.returncode})")
 
 
-def on_local_cloud(port: int, steps: Callable[[str], int], *, log: Log = print) -> int:
+def on_local_cloud(
+    port: int, steps: Callable[[str], int], *, log: Log = print, port_setting: str = "--port N"
+) -> int:
     """Start the endpoint on `port`, return `steps(endpoint)`, and stop the endpoint whatever
     happens, then log the audit summary. An endpoint that cannot start (the port is taken, the
-    policy engine cannot run) or a step that raises is one error line and exit 1."""
+    policy engine cannot run) or a step that raises is one error line and exit 1; a port taken is
+    advised in the user's own terms (`port_setting`: `PORT=N` through make)."""
     try:
         endpoint_server = server.start(port)
+    except server.PortInUseError as error:
+        log(f"error: {server.PortInUseError(error.port, port_setting=port_setting)}")
+        return 1
     except server.StartError as error:
         log(f"error: {error}")
         return 1
@@ -105,6 +114,9 @@ def on_local_cloud(port: int, steps: Callable[[str], int], *, log: Log = print) 
     except StepError as error:
         log(f"error: {error}")
         return 1
+    except KeyboardInterrupt:  # Ctrl-C or a stop signal (local.stopping) before the end
+        log("stopped")
+        return 130
     except Exception as error:  # any failed step: say which, exit non-zero
         log(f"error: {type(error).__name__}: {error}")
         return 1
@@ -113,7 +125,9 @@ def on_local_cloud(port: int, steps: Callable[[str], int], *, log: Log = print) 
         log(authz.audit_summary())
 
 
-def run_demo(port: int, *, log: Log = print, state_dir: Path | None = None) -> int:
+def run_demo(
+    port: int, *, log: Log = print, state_dir: Path | None = None, port_setting: str = "--port N"
+) -> int:
     """The one-shot demo; 0 if every step worked, 1 otherwise (with a one-line reason)."""
     started = time.monotonic()
 
@@ -122,6 +136,8 @@ def run_demo(port: int, *, log: Log = print, state_dir: Path | None = None) -> i
         log("2/6 cdk bootstrap + cdk deploy -c stage=local ...")
         deployment = deploy.deploy(endpoint, log=lambda line: log(f"    {line}"))
         table = deployment.table_name
+        pool_id = user_pool.ensure(endpoint, _DIRECTORY)
+        log(f"    user pool of tools/data/users.json: AWS_COGNITO_USER_POOL_ID={pool_id}")
         store = MessageStore(cloud.client("dynamodb", endpoint), table_name=table)
         log("3/6 bin/ddb/seed: the seed conversation")
         ddb("seed", endpoint=endpoint, table=table, log=lambda line: log(f"    {line}"))
@@ -155,19 +171,27 @@ def run_demo(port: int, *, log: Log = print, state_dir: Path | None = None) -> i
         log(f"\ndemo finished in {time.monotonic() - started:.0f}s; the local cloud is stopped")
         return 0
 
-    return on_local_cloud(port, steps, log=log)
+    return on_local_cloud(port, steps, log=log, port_setting=port_setting)
 
 
-def run_local(port: int, *, log: Log = print) -> int:
+def scan_hint(endpoint: str, table: str) -> str:
+    """The ddb command that lists the table, with only what differs from the tools' defaults."""
+    variable = "" if endpoint == cloud.endpoint_url() else f"AWS_ENDPOINT_URL={endpoint} "
+    option = "" if table == schema.TABLE_NAME_DEFAULT else f" --table {table}"
+    return f"{variable}bin/ddb/scan{option}"
+
+
+def run_local(port: int, *, log: Log = print, port_setting: str = "--port N") -> int:
     """`make local`: endpoint + deploy, then the pump in the foreground until Ctrl-C."""
 
     def steps(endpoint: str) -> int:
         try:
             log(f"local cloud on {endpoint}; state is in memory and ends with this process")
             deployment = deploy.deploy(endpoint)
+            pool_id = user_pool.ensure(endpoint, _DIRECTORY)
             log(
-                f"table {deployment.table_name}; "
-                f"try: AWS_ENDPOINT_URL={endpoint} aws dynamodb scan ..."
+                f"table {deployment.table_name}; AWS_COGNITO_USER_POOL_ID={pool_id}; "
+                f"try: {scan_hint(endpoint, deployment.table_name)}"
             )
             pump = StreamPump.for_deployment(
                 endpoint,
@@ -190,13 +214,15 @@ def run_local(port: int, *, log: Log = print) -> int:
             log("stopped")
         return 0
 
-    return on_local_cloud(port, steps, log=log)
+    return on_local_cloud(port, steps, log=log, port_setting=port_setting)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", default=str(cloud.DEFAULT_PORT))
     parser.add_argument("--serve", action="store_true", help="deploy, then pump until Ctrl-C")
+    # How the user set the port, for the advice when it is taken (the Makefile: PORT=N).
+    parser.add_argument("--port-setting", default="--port N", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     try:
         port = cloud.parse_port(args.port)
@@ -207,7 +233,12 @@ def main(argv: list[str] | None = None) -> int:
         print(line, flush=True)
 
     runner: Any = run_local if args.serve else run_demo
-    return int(runner(port, log=log))
+    stopping.stop_on_signals()
+    try:
+        return int(runner(port, log=log, port_setting=args.port_setting))
+    except KeyboardInterrupt:  # before the endpoint was up: nothing to stop yet
+        log("stopped")
+        return 130
 
 
 if __name__ == "__main__":

@@ -12,7 +12,10 @@ code is hot-swapped (moto cannot update a stack; see docs/local-cloud.md).
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -63,19 +66,41 @@ def default_output(endpoint: str, project_root: Path = PROJECT_ROOT) -> Path:
     return project_root / f"{DEFAULT_OUTPUT_PREFIX}-{port}"
 
 
+# The process groups of the CLI commands under way (bootstrap and synth run in parallel).
+_RUNNING: set[int] = set()
+
+
+def _kill_running() -> None:
+    for group in list(_RUNNING):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(group, signal.SIGKILL)
+
+
 def _run(command: Sequence[str], env: Mapping[str, str], cwd: Path) -> str:
-    result = subprocess.run(
+    # The CLI runs the app (python, and jsii's node under it) in a process group of its own, all
+    # killed if this process is stopped mid-deploy: killing the CLI alone would leave the app.
+    with subprocess.Popen(
         list(command),
         cwd=cwd,
         env=dict(env),
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        check=False,
-    )
-    output = result.stdout + result.stderr
-    if result.returncode != 0:
+        start_new_session=True,
+    ) as process:
+        _RUNNING.add(process.pid)
+        try:
+            stdout, stderr = process.communicate()
+        except BaseException:
+            _kill_running()
+            process.wait()
+            raise
+        finally:
+            _RUNNING.discard(process.pid)
+    output = stdout + stderr
+    if process.returncode != 0:
         tail = "\n".join(output.strip().splitlines()[-_TAIL_LINES:])
-        raise DeployError(f"`{' '.join(command[1:3])}` failed (exit {result.returncode}):\n{tail}")
+        raise DeployError(f"`{' '.join(command[1:3])}` failed (exit {process.returncode}):\n{tail}")
     return output
 
 
@@ -118,8 +143,12 @@ def deploy(
     shutil.rmtree(output_dir, ignore_errors=True)
     with ThreadPoolExecutor(max_workers=2) as pool:
         jobs = [pool.submit(_run, command, env, project_root) for command in (bootstrap, synth)]
-        for job in jobs:
-            job.result()
+        try:
+            for job in jobs:
+                job.result()
+        except BaseException:  # stopped (KeyboardInterrupt) or failed: the other need not end
+            _kill_running()
+            raise
     log(f"bootstrapped aws://{account}/{cloud.REGION} and synthesized stage={STAGE}")
     command = [cdk, "deploy", "--all", "--app", str(output_dir), "--require-approval", "never"]
     if _application_stacks(endpoint):

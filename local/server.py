@@ -50,10 +50,11 @@ class StartError(RuntimeError):
 class PortInUseError(StartError):
     """Something already listens on the port the endpoint was asked to use."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, *, port_setting: str = "--port N") -> None:
+        # port_setting: how the user chose the port (`PORT=N` through make).
         super().__init__(
             f"port {port} is already in use (a running `make local`, DynamoDB Local or another "
-            f"server?); stop it or choose another port with --port"
+            f"server?); stop it or choose another port with {port_setting}"
         )
         self.port = port
 

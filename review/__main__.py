@@ -14,6 +14,7 @@ from pathlib import Path
 from review import guard, render, trees
 from review.changes import diff_stages
 from review.errors import ReviewError
+from review.model import StageDiff
 
 
 def run(base: str, repo: Path = trees.ROOT) -> int:
@@ -23,7 +24,12 @@ def run(base: str, repo: Path = trees.ROOT) -> int:
         trees.worktree_at(commit, repo) as base_tree,
     ):
         synthesized = trees.synth_trees({"base": base_tree, "head": repo}, Path(out))
-    diffs = diff_stages(synthesized["base"], synthesized["head"])
+    return review(diff_stages(synthesized["base"], synthesized["head"]), base, commit, repo)
+
+
+def review(diffs: list[StageDiff], base: str, commit: str, repo: Path) -> int:
+    """Prints the report and the guard's verdict (a refusal on stderr); the exit code. README's
+    examples are this function's output (tests/make_diff/test_readme_examples.py)."""
     title = f"Infrastructure changes: {base} ({commit[:12]}) -> working tree"
     print(render.report(diffs, title))
     found = guard.findings(diffs)

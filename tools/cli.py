@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 import click
 from botocore.exceptions import BotoCoreError, ClientError
@@ -46,6 +46,27 @@ def cli() -> None:
     """
 
 
+# The bin/ddb scripts under their folder (bin/ddb/patterns/ for the access patterns): the names
+# a person types, and so the names usage lines and --help give.
+PATTERN_COMMANDS: Final = frozenset({"get-conversation", "list-conversations"})
+
+
+def script_path(command: str) -> str:
+    folder = "bin/ddb/patterns" if command in PATTERN_COMMANDS else "bin/ddb"
+    return f"{folder}/{command}"
+
+
+class ScriptContext(click.Context):
+    """A command's context whose usage lines name its script (`Usage: bin/ddb/scan`, `Try
+    'bin/ddb/scan --help'`), not the group behind the scripts."""
+
+    @property
+    def command_path(self) -> str:
+        if self.parent is not None and self.info_name is not None:
+            return script_path(self.info_name)
+        return super().command_path
+
+
 for command in (
     schema_load,
     drop,
@@ -57,8 +78,9 @@ for command in (
     replay_failures,
     smoke,
 ):
+    command.context_class = ScriptContext
     cli.add_command(command)
 
 
 def main() -> None:
-    cli(prog_name="ddb")
+    cli(prog_name="python -m tools")

@@ -48,7 +48,12 @@ def translate(exc: Exception, *, table: str | None, where: str | None, prod: boo
     elif isinstance(exc, NoRegionError):
         message = "no AWS region configured: set AWS_REGION or a profile's region"
     elif isinstance(exc, EndpointConnectionError | ConnectTimeoutError):
-        hint = "check the network" if prod else "is the local cloud running? (make local)"
+        hint = (
+            "check the network"
+            if prod
+            else "is the local cloud running? (make local; for one on another port, set "
+            "AWS_ENDPOINT_URL=http://localhost:PORT)"
+        )
         message = f"cannot reach {place}: {hint}"
     elif isinstance(exc, ReadTimeoutError):
         message = f"{place} did not answer in time"

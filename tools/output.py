@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, Final
 
 import click
 from boto3.dynamodb.types import Binary, TypeDeserializer
@@ -20,9 +21,17 @@ _DESERIALIZER = TypeDeserializer()
 LOCAL_TIME_FORMAT = "%Y-%m-%d %H:%M:%S %Z"
 
 
+# Rich's width for output that is not a terminal and was given no COLUMNS: wider than any row, so
+# a piped or redirected table never wraps a cell or folds a uuid, and every value can be copied.
+PIPED_WIDTH: Final = 100_000
+
+
 def stdout() -> Console:
     # highlight off: rich would otherwise colour numbers and UUIDs inside people's messages.
-    return Console(highlight=False)
+    console = Console(highlight=False)
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        console = Console(highlight=False, width=PIPED_WIDTH)
+    return console
 
 
 def stderr() -> Console:
@@ -65,9 +74,9 @@ def echo_json(document: Any) -> None:
 def render_table(title: str | None, columns: Iterable[str], rows: Iterable[Iterable[str]]) -> Table:
     """A rich table whose cells are literal text (message text may contain [markup]).
 
-    Every column may wrap, and a long id folds rather than being cut: in a narrow terminal (80
-    columns, or a pipe) the text column would otherwise be squeezed to nothing and ids truncated.
-    Where the terminal is wide enough, rich keeps each cell on one line.
+    Every column may wrap, and a long id folds rather than being cut: in a narrow terminal the
+    text column would otherwise be squeezed to nothing and ids truncated. Where the terminal is
+    wide enough, rich keeps each cell on one line; piped (stdout()), it always does.
     """
     grid = Table(title=title, title_justify="left")
     for name in columns:

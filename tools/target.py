@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import boto3
 from botocore.config import Config
 
-from cruddur_messages import schema
+from cruddur_messages import clients, schema
 from local import cloud
 from tools.errors import ToolError
 
@@ -35,9 +35,14 @@ class Target:
 
 
 def resolve(
-    *, prod: bool, table: str | None = None, environ: Mapping[str, str] | None = None
+    *,
+    prod: bool,
+    table: str | None = None,
+    environ: Mapping[str, str] | None = None,
+    endpoint_envs: tuple[str, ...] = ENDPOINT_ENVS,
 ) -> Target:
-    """The target for these options and environment; ToolError if --prod has no region."""
+    """The target for these options and environment; ToolError if --prod has no region.
+    `endpoint_envs`: the variables naming a local endpoint, the service's own first."""
     env = os.environ if environ is None else environ
     name = _table_name(table, env)
     region = _configured_region(env)
@@ -48,7 +53,7 @@ def resolve(
             )
         return Target(prod=True, endpoint_url=None, region=region, table=name)
     variable, endpoint = next(
-        ((var, env[var].strip()) for var in ENDPOINT_ENVS if env.get(var, "").strip()),
+        ((var, env[var].strip()) for var in endpoint_envs if env.get(var, "").strip()),
         ("", cloud.endpoint_url()),
     )
     _check_endpoint(variable, endpoint)
@@ -84,12 +89,9 @@ def _check_endpoint(variable: str, endpoint: str) -> None:
 
 
 def _configured_region(env: Mapping[str, str]) -> str | None:
-    for var in ("AWS_REGION", "AWS_DEFAULT_REGION"):
-        if env.get(var, "").strip():
-            return env[var].strip()
-    # The profile's region; reading the config file is local, no network.
-    region = boto3.session.Session().region_name
-    return region or None
+    # The library's rule (clients.configured_region), then the profile's region: reading the
+    # config file is local, no network.
+    return clients.configured_region(env) or boto3.session.Session().region_name or None
 
 
 def client_config(*, prod: bool) -> Config:

@@ -20,6 +20,7 @@ from typing import Any, Final
 from botocore.exceptions import ClientError
 
 from cruddur_messages import items, schema, timestamps, validation, wire
+from cruddur_messages.clients import dynamodb_client
 from cruddur_messages.errors import (
     GroupNotFoundError,
     InvalidCursorError,
@@ -53,6 +54,7 @@ __all__ = [
     "NotAParticipantError",
     "WriteConflictError",
     "decode_cursor",
+    "dynamodb_client",
     "encode_cursor",
     "validate_limit",
 ]

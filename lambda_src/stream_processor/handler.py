@@ -18,6 +18,10 @@ import boto3
 from stream_processor import batch, budget, group_rows
 
 logger = logging.getLogger(__name__)
+# At the function's application log level (INFO) the runtime's root logger also passes botocore's
+# INFO records: "Found credentials in environment variables." in every cold start's log stream
+# (and in every `make demo` and `make local`). Its warnings and errors still get through.
+logging.getLogger("botocore").setLevel(logging.WARNING)
 
 
 @functools.cache

@@ -4,6 +4,7 @@ in-process (tests/integration/ddb_cli.py); one smoke test runs the script itself
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -124,3 +125,12 @@ def test_without_a_bucket_the_tool_names_what_it_looked_for(env: Any) -> None:
     result = run_script("replay-failures", env=env)
     assert result.returncode == 1
     assert "has an S3 on-failure destination; pass --bucket NAME" in result.stderr
+
+
+def test_no_failure_records_is_one_line(bucket: str, env: Any) -> None:
+    """An empty bucket is a sentence, not an empty table; --json is still a (empty) list."""
+    result = replay("--bucket", bucket, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"no failure records in {bucket}: nothing to replay\n"
+    as_json = replay("--bucket", bucket, "--json", env=env)
+    assert json.loads(as_json.stdout) == []

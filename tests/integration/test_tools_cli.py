@@ -26,7 +26,7 @@ import pytest
 from ddb_cli import BIN, one_error_line, run, run_script, tool_env
 
 from cruddur_messages import schema
-from tools.cli import cli
+from tools.cli import cli, script_path
 
 REPO = Path(__file__).resolve().parents[2]
 SEED_FILE = REPO / "tools" / "data" / "conversation.txt"
@@ -110,7 +110,16 @@ def test_every_command_has_help(base_env: dict[str, str]) -> None:
     for script in SCRIPTS:
         result = run(script, "--help", env={**base_env, "AWS_ENDPOINT_URL": "http://nowhere:1"})
         assert result.returncode == 0, (script, result.stderr)
-        assert f"Usage: ddb {script.split('/')[-1]}" in result.stdout
+        assert f"Usage: bin/ddb/{script} " in result.stdout
+
+
+def test_a_usage_error_names_the_script_the_user_typed(base_env: dict[str, str]) -> None:
+    """Usage errors say `bin/ddb/...`, the command that exists, never the group behind them."""
+    for script in ("scan", "patterns/list-conversations"):
+        result = run(script, "--no-such-option", env=base_env)
+        assert result.returncode == 2
+        assert f"Usage: bin/ddb/{script} [OPTIONS]" in result.stderr
+        assert f"Try 'bin/ddb/{script} --help' for help." in result.stderr
 
 
 def test_every_script_is_the_wrapper_of_its_own_command() -> None:
@@ -118,6 +127,9 @@ def test_every_script_is_the_wrapper_of_its_own_command() -> None:
     own command and the way up to the repository from its own folder; every command of the CLI
     has one."""
     assert sorted(script.split("/")[-1] for script in SCRIPTS) == sorted(cli.commands)
+    assert sorted(f"bin/ddb/{script}" for script in SCRIPTS) == sorted(
+        map(script_path, cli.commands)
+    )
     template = _code((BIN / "drop").read_text())
     for script in SCRIPTS:
         command, up = script.split("/")[-1], "/.." * (script.count("/") + 2)
@@ -263,6 +275,9 @@ def test_missing_table_is_one_clear_error(
     assert result.returncode == 1
     line = one_error_line(result)
     assert f"table '{env_for['DDB_MESSAGE_TABLE']}' does not exist" in line
+    # Advice to create the table fits every command but the one that deletes it.
+    advice = "nothing to drop" if command == "drop" else "create it with bin/ddb/schema-load"
+    assert line.endswith(advice)
 
 
 def test_unreachable_endpoint_fails_fast(base_env: dict[str, str]) -> None:
@@ -273,7 +288,9 @@ def test_unreachable_endpoint_fails_fast(base_env: dict[str, str]) -> None:
     env = {**base_env, "AWS_ENDPOINT_URL": closed}
     result = run("list-tables", env=env)
     assert result.returncode == 1
-    assert f"cannot reach local {closed}" in one_error_line(result)
+    line = one_error_line(result)
+    assert f"cannot reach local {closed}" in line
+    assert "set AWS_ENDPOINT_URL=http://localhost:PORT" in line  # a cloud on another port
 
 
 def test_prod_without_credentials_is_one_clear_error(
@@ -423,13 +440,16 @@ def test_list_conversations_by_handle_shows_the_other_person(seeded: dict[str, A
 
 
 def test_list_conversations_is_readable_in_an_80_column_terminal(seeded: dict[str, Any]) -> None:
-    """At 80 columns no line is wider, the group id is whole (folded in its cell, not cut) and
-    every word of the last message is there (not squeezed out of its column)."""
+    """At 80 columns no line of the table is wider, the group id is whole (folded in its cell,
+    not cut) and every word of the last message is there (not squeezed out of its column). The
+    capacity sentence after it is one line, which the terminal wraps (never split by rich)."""
     env = {**seeded["env"], "COLUMNS": "80"}
     listed = json.loads(run("patterns/list-conversations", "@bayko", "--json", env=env).stdout)
     result = run("patterns/list-conversations", "@bayko", env=env)
     assert result.returncode == 0, result.stderr
-    assert max(len(line) for line in result.stdout.splitlines()) <= 80
+    *table, summary = result.stdout.splitlines()
+    assert max(len(line) for line in table) <= 80
+    assert summary.startswith("consumed capacity: ") and summary.endswith(")")
     first_column = "".join(
         line.split("│")[1].strip() for line in result.stdout.splitlines() if line.startswith("│")
     )
@@ -496,3 +516,19 @@ def test_scan_groups_items_by_kind(empty_table: dict[str, str], dynamodb_client:
     assert json.loads(run("scan", "--json", env=empty_table).stdout)["other"] == [
         {"pk": "NOTE#1", "sk": "x", "n": 1.5}
     ]
+
+
+def test_piped_tables_never_break_a_value(seeded: dict[str, Any]) -> None:
+    """Not a terminal and no COLUMNS (a pipe, a file): one line per row, every uuid and message
+    whole, so any value can be copied. At a terminal's 80 columns the same table folds them."""
+    piped = {k: v for k, v in seeded["env"].items() if k != "COLUMNS"}
+    wanted = [text for _, text in seed_lines()] + [seeded["group"]]
+
+    def broken(env: dict[str, str]) -> list[str]:
+        result = run("scan", env=env)
+        assert result.returncode == 0, result.stderr
+        lines = result.stdout.splitlines()
+        return [value for value in wanted if not any(value in line for line in lines)]
+
+    assert broken(piped) == []
+    assert broken({**piped, "COLUMNS": "80"}) != []  # the check above can fail

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 from typing import Any
 
-from bench import measure, report
+import pytest
+
+from bench import measure, report, run
 
 
 def _results(**parts: Any) -> dict[str, Any]:
@@ -136,3 +139,119 @@ def test_reads_table_shows_bytes_units_and_requests() -> None:
     assert "| `get-conversation --limit 20` (seed) | 5953 | 1.0 | 1 |" in text
     assert "| pattern B page 5 of 100 conversations | 29510 | 7.0 | 2 |" in text
     assert "A seed group row is 258-316 bytes." in text
+
+
+def _authorization(median_ms: float) -> dict[str, Any]:
+    timing = {"median": 1.0, "p99": 2.0}
+    return {
+        "calls": 100,
+        "goal_median_ms": 2.0,
+        "authorization_ms": {"median": median_ms, "p99": median_ms * 2},
+        "round_trip_ms": {"role": timing, "development": timing},
+    }
+
+
+def _worker(overhead_ms: float) -> dict[str, Any]:
+    timing = {"median_ms": 1.0, "p99_ms": 2.0}
+    return {
+        "batch_records": 100, "warm_calls": 50, "cold_runs": 5, "direct": timing,
+        "worker": timing, "overhead_median_ms": overhead_ms, "overhead_p99_ms": 9.0,
+        "goal_overhead_median_ms": 10, "cold_start_echo_ms": 50, "cold_start_processor_ms": 300,
+        "processor_virtual_mb": 400, "processor_peak_resident_mb": 60,
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(("met", "word"), [(True, "(met)"), (False, "(missed)")])
+def test_every_section_with_a_goal_says_met_or_missed(met: bool, word: str) -> None:
+    authorization = _authorization(1.5 if met else 3.1)
+    worker = _worker(4.0 if met else 12.0)
+    text = report.render(_results(authorization=authorization, worker=worker), SOURCE)
+    section_8 = text.split("## 8.")[1].split("## 9.")[0]
+    section_9 = text.split("## 9.")[1]
+    assert f"goal: median <= 2.0 ms {word}" in section_8
+    assert f"Goal: overhead <= 10 ms median {word}" in section_9
+
+
+def test_the_test_suite_figure_says_how_loaded_the_machine_was() -> None:
+    tests = {"wall_s": 96.6, "parts": {}, "load_average_at_start": [3.2, 2.5, 1.9]}
+    text = report.render(_results(tests=tests), SOURCE)
+    assert "96.6 s; the machine's load average (1/5/15 min) when it began: 3.2/2.5/1.9." in text
+    older = report.render(_results(tests={"wall_s": 96.6, "parts": {}}), SOURCE)
+    assert "when it began: not recorded." in older
+
+
+def test_make_bench_leaves_tracked_files_alone(tmp_path: Path) -> None:
+    """Without --refresh-docs a run goes to bench/runs/ (gitignored), with its report; the
+    committed results, bench/README.md and the docs are not written."""
+    runs = tmp_path / "runs"
+    committed = tmp_path / "results"
+    written = run.publish(
+        _results(tests={"wall_s": 1.0, "parts": {}}),
+        refresh_docs=False,
+        runs_dir=runs,
+        results_dir=committed,
+    )
+    assert written == [runs / "2026-01-01.json", runs / "2026-01-01.md"]
+    assert json.loads(written[0].read_text())["parts"]["tests"]["wall_s"] == 1.0
+    assert "[`2026-01-01.json`](2026-01-01.json)" in written[1].read_text()
+    assert not committed.exists()
+    ignored = subprocess.run(
+        ["git", "check-ignore", "-q", str(run.RUNS_DIR / "2026-01-01.json")],
+        cwd=measure.PROJECT_ROOT,
+        check=False,
+    )
+    assert ignored.returncode == 0, "bench/runs/ must be gitignored"
+
+
+def test_refresh_docs_writes_the_committed_results_and_the_readme(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    readme, doc = tmp_path / "README.md", tmp_path / "doc.md"
+    doc.write_text("took <!-- bench:tests.wall_s -->0<!-- /bench --> s\n")
+    monkeypatch.setattr(report, "README", readme)
+    monkeypatch.setattr(report, "PROJECT_ROOT", tmp_path)
+    monkeypatch.setattr(report, "MARKED_DOCS", (doc,))
+    committed = tmp_path / "results"
+    written = run.publish(
+        _results(tests={"wall_s": 7.5, "parts": {}}),
+        refresh_docs=True,
+        runs_dir=tmp_path / "runs",
+        results_dir=committed,
+    )
+    assert committed / "2026-01-01.json" in written
+    assert "# Benchmarks" in readme.read_text()
+    assert doc.read_text() == "took <!-- bench:tests.wall_s -->7.5<!-- /bench --> s\n"
+    assert not (tmp_path / "runs").exists()
+
+
+def test_a_handler_time_that_is_not_positive_is_refused_not_reported() -> None:
+    """The processor bench never reports a negative handler time (the metering taken off a
+    threaded handler's wall time once made -0.565 ms per message): it fails the part instead."""
+    from collections import Counter
+    from types import SimpleNamespace
+
+    from bench import processor_bench
+
+    meter: Any = SimpleNamespace(requests=Counter(PutItem=2), table_wcu=2, index_wcu=2, rcu=0.5)
+    figures = processor_bench._metrics(meter, 1, 0.02, 10, True)
+    assert figures["handler_ms_per_message"] == pytest.approx(2.0)
+    with pytest.raises(ValueError, match="not measurable"):
+        processor_bench._metrics(meter, 1, -0.068, 10, True)
+
+
+def test_a_partial_run_keeps_each_parts_latest_figures_from_earlier_days(tmp_path: Path) -> None:
+    """`--only` on another day keeps the other parts' newest figures, naming their runs."""
+    (tmp_path / "2026-01-01.json").write_text(
+        json.dumps({"date": "2026-01-01T08:00:00+00:00", "parts": {"a": {"v": 1}, "b": {"v": 1}}})
+    )
+    (tmp_path / "2026-01-02.json").write_text(
+        json.dumps({"date": "2026-01-02T08:00:00+00:00", "parts": {"a": {"v": 2}}})
+    )
+    (tmp_path / "processor-2026-01-03.json").write_text(json.dumps({"parts": {"a": {"v": 9}}}))
+    results: dict[str, Any] = {"parts": {"a": {"skipped": "--skip"}, "c": {"v": 3}}}
+    run.keep_earlier_figures(results, tmp_path / "2026-01-04.json")
+    assert results["parts"] == {
+        "a": {"v": 2, "measured_by_run": "2026-01-02T08:00:00+00:00"},
+        "b": {"v": 1, "measured_by_run": "2026-01-01T08:00:00+00:00"},
+        "c": {"v": 3},
+    }

@@ -76,3 +76,35 @@ def test_an_endpoint_that_cannot_start_runs_no_step(monkeypatch: pytest.MonkeyPa
     code, lines = run(recorder(ran))
     assert (code, ran) == (1, [])
     assert len(lines) == 1 and lines[0].startswith("error: port 8123 is already in use")
+
+
+def test_a_stop_is_the_stopped_line_then_the_audit(endpoint: _Endpoint) -> None:
+    """Ctrl-C, or a stop signal turned into one by local.stopping, during any step."""
+
+    def steps(url: str) -> int:
+        raise KeyboardInterrupt
+
+    assert run(steps) == (130, ["stopped", authz.audit_summary()])
+    assert endpoint.stopped
+
+
+def test_a_taken_port_is_advised_as_the_user_set_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`--port N` for python -m local.demo, `PORT=N` for make (the Makefile says so)."""
+
+    def taken(port: int) -> None:
+        raise server.PortInUseError(port)
+
+    monkeypatch.setattr(server, "start", taken)
+    for setting in ("--port N", "PORT=N"):
+        lines: list[str] = []
+        code = demo.on_local_cloud(8123, recorder([]), log=lines.append, port_setting=setting)
+        assert code == 1
+        assert lines == [f"error: {server.PortInUseError(8123, port_setting=setting)}"]
+        assert lines[0].endswith(f"choose another port with {setting}")
+
+
+def test_the_ready_line_suggests_the_scan_tool_with_only_what_differs() -> None:
+    assert demo.scan_hint(cloud.endpoint_url(), "cruddur-messages") == "bin/ddb/scan"
+    assert demo.scan_hint(cloud.endpoint_url(8123), "t-1") == (
+        f"AWS_ENDPOINT_URL={cloud.endpoint_url(8123)} bin/ddb/scan --table t-1"
+    )

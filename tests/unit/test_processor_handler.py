@@ -181,3 +181,27 @@ def test_the_cold_import_loads_nothing_the_handler_does_not_use() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
     )
     assert run.stdout.strip() == "[]"
+
+
+def test_a_cold_start_logs_no_botocore_info(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """At the application log level INFO (the root logger's, as the runtime sets it), building
+    the client logs nothing of botocore's, such as "Found credentials in environment variables."
+    """
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    handler_module.client.cache_clear()
+    with caplog.at_level(logging.INFO):
+        handler_module.client()
+        shown = [r.getMessage() for r in caplog.records if r.name.startswith("botocore")]
+        # The same call with botocore's own level shows the line: the check above can fail.
+        monkeypatch.setattr(logging.getLogger("botocore"), "level", logging.NOTSET)
+        boto3.session.Session().client("dynamodb")
+    handler_module.client.cache_clear()
+    assert shown == []
+    assert "Found credentials in environment variables." in caplog.messages

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from cruddur_messages import clients
 from local import cloud
 from tools.errors import ToolError
 from tools.target import dynamodb_client, resolve
@@ -42,3 +43,27 @@ def test_the_local_client_goes_to_the_target_endpoint() -> None:
     client = dynamodb_client(resolve(prod=False, environ={}))
     assert client.meta.endpoint_url == cloud.endpoint_url()
     assert client.meta.region_name == cloud.REGION
+
+
+@pytest.mark.parametrize(
+    ("env", "region"),
+    [
+        ({"AWS_REGION": "eu-west-1"}, "eu-west-1"),
+        ({"AWS_DEFAULT_REGION": "eu-west-2"}, "eu-west-2"),
+        ({"AWS_REGION": "eu-west-1", "AWS_DEFAULT_REGION": "eu-west-2"}, "eu-west-1"),
+        ({"AWS_REGION": "  ", "AWS_DEFAULT_REGION": "eu-west-2"}, "eu-west-2"),
+    ],
+)
+def test_the_tools_and_the_library_take_the_region_by_one_rule(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], region: str
+) -> None:
+    """AWS_REGION, else AWS_DEFAULT_REGION: the same for --prod, the local target and the
+    library's own client (cruddur_messages.clients)."""
+    for name in clients.REGION_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in {**cloud.DUMMY_CREDENTIALS, **env}.items():
+        monkeypatch.setenv(name, value)
+    assert clients.configured_region(env) == region
+    assert resolve(prod=True, environ=env).region == region
+    assert resolve(prod=False, environ=env).region == region
+    assert clients.dynamodb_client().meta.region_name == region

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -109,7 +108,7 @@ def get_conversation(
             ((local_time(m.created_at), f"@{m.sender.handle}", m.text) for m in messages),
         )
     )
-    console.print(meter.summary(), markup=False)
+    console.print(meter.summary(), markup=False, soft_wrap=True)  # a line the terminal wraps
 
 
 @click.command("list-conversations")
@@ -120,14 +119,20 @@ def get_conversation(
 @table_option
 @prod_option
 def list_conversations(
-    user: str, *, users_file: Path, limit: int, as_json: bool, table: str | None, prod: bool
+    user: str,
+    *,
+    users_source: users.Source,
+    limit: int,
+    as_json: bool,
+    table: str | None,
+    prod: bool,
 ) -> None:
     """Print a user's conversations, newest first (pattern B).
 
     HANDLE_OR_UUID is a user uuid, or a handle (with or without @) looked up in the users file:
     group rows hold the other participant's identity, not the owner's.
     """
-    directory = users.load(users_file)
+    directory = users.load_source(users_source, prod=prod)
     try:
         user_uuid = schema.validate_uuid(user.strip(), field="user")
         known = directory.by_uuid(user_uuid)
@@ -143,7 +148,7 @@ def list_conversations(
     who = f"@{known.handle}" if known else user_uuid
     if not groups and known is None:
         raise ToolError(
-            f"unknown user {user_uuid}: not in {directory.path} and no conversations in "
+            f"unknown user {user_uuid}: not in {directory.source} and no conversations in "
             f"table {connection.target.table}"
         )
     if as_json:
@@ -168,4 +173,4 @@ def list_conversations(
         )
     else:
         console.print(f"{who} has no conversations", markup=False)
-    console.print(meter.summary(), markup=False)
+    console.print(meter.summary(), markup=False, soft_wrap=True)  # a line the terminal wraps

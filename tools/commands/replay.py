@@ -77,6 +77,9 @@ def _list(s3: Any, bucket: str, as_json: bool) -> None:
         for obj in page.get("Contents", [])
     ]
     loaded = [(key, _load(s3, bucket, key)) for key in sorted(keys)]
+    if not loaded and not as_json:
+        click.echo(f"no failure records in {bucket}: nothing to replay")
+        return
     if as_json:
         echo_json([dict(zip(_COLUMNS, _summary(k, r), strict=True)) for k, r in loaded])
         return

@@ -39,15 +39,18 @@ def _existing_message_uuids(store: MessageStore, group_uuid: str) -> tuple[set[s
 @users.users_option
 @table_option
 @prod_option
-def seed(conversation_file: Path, users_file: Path, table: str | None, prod: bool) -> None:
+def seed(
+    conversation_file: Path, users_source: users.Source, table: str | None, prod: bool
+) -> None:
     """Write the seed conversation between two users, one message a minute.
 
     The first message starts the conversation (pattern D: both group rows and the message in one
     transaction); the rest are added to it (pattern C). Ids and times come from the file, so a
-    second run finds every message already there and writes nothing.
+    second run finds every message already there and writes nothing. The two users come from
+    the users file, or from the course's users table (--users postgres, or CONNECTION_URL set).
     """
     # The whole file is validated before the first request: a bad line writes nothing.
-    conversation = seedfile.load(conversation_file, users.load(users_file))
+    conversation = seedfile.load(conversation_file, users.load_source(users_source, prod=prod))
     connection = connect(prod=prod, table=table)
     name = connection.target.table
     connection.client.describe_table(TableName=name)

@@ -118,7 +118,14 @@ def drop(table_name: str, yes: bool, confirm_table: str | None, prod: bool) -> N
     connection = connect(prod=prod, table=table_name)
     client = connection.client
     # Fails with "does not exist" before anyone is asked to confirm anything.
-    described = client.describe_table(TableName=table_name)["Table"]
+    try:
+        described = client.describe_table(TableName=table_name)["Table"]
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
+            raise
+        raise ToolError(
+            f"table {table_name!r} does not exist at {connection.where}; nothing to drop"
+        ) from None
     place = f"{table_name} ({described.get('ItemCount', '?')} items) at {connection.where}"
     try:
         if prod and confirm_table is None:
