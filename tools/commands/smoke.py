@@ -52,9 +52,9 @@ def smoke(stage: str | None, timeout: float, prod: bool) -> None:
     """Check a deployed stack end to end: resources, mapping Enabled, a smoke conversation
     through the stream (latency), alarms not in ALARM, a confirmed alarm subscriber. Removes
     its own items; touches no other data. Exit 1 on any failure, one line each."""
-    name = stage or ("prod" if prod else "local")
-    if not name.strip():
+    if stage is not None and not stage.strip():
         raise ToolError("--stage is empty; e.g. --stage prod")
+    name = stage.strip() if stage else ("prod" if prod else "local")
     target = resolve(prod=prod)
     where = "AWS" if prod else target.endpoint_url
     stack_name = f"{STACK_PREFIX}{name}"
