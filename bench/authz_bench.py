@@ -42,7 +42,7 @@ def _deploy(endpoint: str) -> tuple[str, str]:
     """Table, role, VPC, gateway endpoint and function; returns (table, function name)."""
     account = cloud.account_id(endpoint)
     table = "authz-bench"
-    cloud.client("dynamodb", endpoint).create_table(**schema.create_table_kwargs(table))
+    cloud.developer(endpoint)("dynamodb").create_table(**schema.create_table_kwargs(table))
     table_arn = f"arn:aws:dynamodb:{cloud.REGION}:{account}:table/{table}"
     policy = {
         "Version": "2012-10-17",
@@ -62,10 +62,10 @@ def _deploy(endpoint: str) -> tuple[str, str]:
             },
         ],
     }
-    iam = cloud.client("iam", endpoint)
+    iam = cloud.developer(endpoint)("iam")
     role = iam.create_role(RoleName="bench", AssumeRolePolicyDocument=json.dumps(_TRUST))["Role"]
     iam.put_role_policy(RoleName="bench", PolicyName="p", PolicyDocument=json.dumps(policy))
-    ec2 = cloud.client("ec2", endpoint)
+    ec2 = cloud.developer(endpoint)("ec2")
     vpc = ec2.create_vpc(CidrBlock="10.8.0.0/16")["Vpc"]["VpcId"]
     subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.8.1.0/24")["Subnet"]["SubnetId"]
     route_table = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
@@ -90,7 +90,7 @@ def _deploy(endpoint: str) -> tuple[str, str]:
     package = io.BytesIO()
     with zipfile.ZipFile(package, "w") as archive:
         archive.writestr("handler.py", "def handler(event, context):\n    return None\n")
-    cloud.client("lambda", endpoint).create_function(
+    cloud.developer(endpoint)("lambda").create_function(
         FunctionName="authz-bench",
         Runtime="python3.12",
         Role=role["Arn"],
@@ -136,11 +136,11 @@ def run(calls: int = 300) -> dict[str, Any]:
     try:
         endpoint = cloud.endpoint_url(port)
         table, function = _deploy(endpoint)
-        credentials = authz.function_credentials(endpoint, function)
+        developer = cloud.developer(endpoint)
         role_call = _processor_calls(
-            authz.role_client("dynamodb", endpoint, credentials), table, calls
+            authz.function_clients(developer, function)("dynamodb"), table, calls
         )
-        dev_call = _processor_calls(cloud.client("dynamodb", endpoint), table, calls)
+        dev_call = _processor_calls(cloud.developer(endpoint)("dynamodb"), table, calls)
         role_call(0)  # warm both clients' connections
         dev_call(0)
         authz.AUDIT.reset()

@@ -166,19 +166,29 @@ def measure_end_to_end(port: int, scratch: Path) -> dict[str, Any]:
         started = time.perf_counter()
         deployment = deploy.deploy(endpoint, output_dir=scratch / "e2e-cdk.out", log=_quiet)
         deploy_s = time.perf_counter() - started
-        dynamodb = cloud.client("dynamodb", endpoint)
+        developer = cloud.developer(endpoint)
+        dynamodb = developer("dynamodb")
         store = MessageStore(dynamodb, table_name=deployment.table_name)
-        mapping = find_mapping(endpoint)
+        mapping = find_mapping(developer)
         state_dir = scratch / "e2e-state"
         # The deployed pump's own checkpoint file, shared with the course's pump.
         checkpoints_path = deployment_checkpoint_path(state_dir, endpoint)
         # One execution environment for all of ours, warm after the first (untimed) drain.
-        environment = deployed_function(endpoint, mapping, state_dir, echo=_quiet)
+        # Its calls, like the course handler's, are the developer's: the comparison measures the
+        # two algorithms, not authorization (bench/authz_bench.py measures that).
+        environment = deployed_function(
+            developer,
+            mapping,
+            state_dir,
+            credentials=developer.credentials,
+            logs_client=developer("logs"),
+            echo=_quiet,
+        )
         stack.callback(environment.close)
 
         def ours() -> StreamPump:
             return StreamPump.for_deployment(
-                endpoint, state_dir=state_dir, handler=environment, log=_quiet
+                developer, state_dir=state_dir, handler=environment, log=_quiet
             )
 
         course_mapping: MappingSettings = dataclasses.replace(
@@ -190,7 +200,7 @@ def measure_end_to_end(port: int, scratch: Path) -> dict[str, Any]:
 
         def course() -> StreamPump:
             return StreamPump(
-                endpoint=endpoint,
+                clients=developer,
                 mapping=course_mapping,
                 handler=course_handler,
                 checkpoints=Checkpoints(checkpoints_path, mapping.stream_arn),

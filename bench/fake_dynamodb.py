@@ -9,6 +9,7 @@ a GSI that has not caught up. Thread-safe: the processor calls it from its pool.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -42,9 +43,15 @@ class FakeDynamoDB:
         self.requests: Counter[str] = Counter()
         self._lock = threading.Lock()
 
-    def attach(self, client: Any) -> Any:
+    @contextlib.contextmanager
+    def attached(self, client: Any) -> Iterator[Any]:
+        """`client` answered by this fake until the block ends (the handler's client is cached,
+        so the fake must not outlive its test or run)."""
         client.meta.events.register("before-send.dynamodb", self._answer)
-        return client
+        try:
+            yield client
+        finally:
+            client.meta.events.unregister("before-send.dynamodb", self._answer)
 
     @staticmethod
     def key(item: Mapping[str, Any]) -> Key:

@@ -83,8 +83,13 @@ class Meter:
         self.overhead_seconds = 0.0
         self._lookup = lookup
         self._table_name = table_name
+        self._client = client
         client.meta.events.register("before-parameter-build.dynamodb.*", self._before)
         client.meta.events.register("after-call.dynamodb.Query", self._after_query)
+
+    def detach(self) -> None:
+        self._client.meta.events.unregister("before-parameter-build.dynamodb.*", self._before)
+        self._client.meta.events.unregister("after-call.dynamodb.Query", self._after_query)
 
     def _existing(self, key: Mapping[str, Any]) -> dict[str, Any] | None:
         started = time.perf_counter()
@@ -217,21 +222,19 @@ class Bench:
     def replay_ours(self, recording: Recording, batch_size: int) -> dict[str, Any]:
         table = self.new_table(recording.initial_rows)
         os.environ[schema.TABLE_NAME_ENV] = table
-        processor.client.cache_clear()
-        processor.names.cache_clear()
         meter = Meter(processor.client(), self.dynamodb, table)
-        invocations, _ = self._run_ours(recording, batch_size)
+        try:
+            invocations, _ = self._run_ours(recording, batch_size)
+        finally:
+            meter.detach()  # the handler's client is cached: the next replay meters anew
         correct = self.rows_correct(table, recording)
         self.dynamodb.delete_table(TableName=table)
-        processor.client.cache_clear()
         # The handler's threads meter in parallel, so the meter's summed look-up time can exceed
         # the wall time it overlaps: time the same replay again, unmetered, on a fresh table.
         timed = self.new_table(recording.initial_rows)
         os.environ[schema.TABLE_NAME_ENV] = timed
-        processor.names.cache_clear()
         _, elapsed = self._run_ours(recording, batch_size)
         self.dynamodb.delete_table(TableName=timed)
-        processor.client.cache_clear()
         return _metrics(meter, invocations, elapsed, len(recording.records), correct)
 
     def _run_ours(self, recording: Recording, batch_size: int) -> tuple[int, float]:

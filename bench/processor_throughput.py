@@ -150,14 +150,10 @@ def _invoke(
 
     fake = FakeDynamoDB(round_trip_s=round_trip_s)
     batch = make(fake)
-    client = handler.client()
-    fake.attach(client)
-    try:
+    with fake.attached(handler.client()):
         wall, cpu = time.perf_counter(), time.process_time()
         response = handler.handler({"Records": batch.records}, Context(timeout_s))
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    finally:
-        client.meta.events.unregister("before-send.dynamodb", fake._answer)
     figures = {"wall_s": wall, "cpu_s": cpu, "requests": sum(fake.requests.values())}
     return figures, fake, batch, response
 
@@ -254,15 +250,13 @@ def run(
     out_path: Path | str | None = None, *, repeats: int = 7, profile: bool = False
 ) -> dict[str, Any]:
     from stacks.settings import STAGES
-    from stream_processor import budget, handler
+    from stream_processor import budget
 
     stages = {name: s.function.memory_mb for name, s in STAGES.items()}
     timeout_s = max(s.function.timeout_seconds for s in STAGES.values())
     started = time.perf_counter()
     extra = {schema.TABLE_NAME_ENV: TABLE, schema.GSI_NAME_ENV: schema.GSI_NAME}
     with cloud.offline_environ(extra=extra):
-        handler.names.cache_clear()
-        handler.client.cache_clear()
         _invoke(quiet_batch, 0, 30)  # warm: the client's first call loads its models
         scenarios = {
             name: _rates(make, repeats)
@@ -281,8 +275,6 @@ def run(
         }
         if profile:
             results["profile"] = _profile()
-        handler.names.cache_clear()
-        handler.client.cache_clear()
     results["total_seconds"] = round(time.perf_counter() - started, 1)
     if out_path is not None:
         Path(out_path).write_text(json.dumps(results, indent=2) + "\n")

@@ -86,7 +86,7 @@ def _deep_pages(endpoint: str) -> dict[str, Any]:
     The requests are the store's own (counted); the units are arithmetic on the rows' measured
     sizes, because DynamoDB bills a Query by the size of the items it reads, projection or not,
     and page n's strongly consistent look-back (store._groups_above) projects one attribute."""
-    client = cloud.client("dynamodb", endpoint)
+    client = cloud.developer(endpoint)("dynamodb")
     store = MessageStore(client, table_name=TABLE)
     conversation = seedfile.load(seedfile.DEFAULT_CONVERSATION_FILE, users.load())
     owner = users.load().lookup("londo")

@@ -1,13 +1,22 @@
-"""What every part of the local cloud agrees on: where it listens and which credentials it takes.
+"""What every part of the local cloud agrees on: where it listens, which credentials it takes, and
+how a client of it is made.
 
 moto accepts any credentials; dummy ones keep boto3 and the CDK CLI from looking for real ones
 (a developer's profile must never be used against, or leak into, the local endpoint). The ddb
 tools take their local defaults from here too: this module is their one definition.
+
+Clients come from one factory per identity (`Clients`), never from a bare endpoint: the
+developer's (`developer(endpoint)`, these dummy credentials, which authorization lets through),
+the event source mapping's and the function's (sessions of the execution role,
+local/authz/credentials.py). No call defaults to the developer: code that forgets whose call it
+makes fails, instead of passing locally where AWS would deny it.
 """
 
 from __future__ import annotations
 
+import functools
 import os
+import threading
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -95,17 +104,46 @@ def environment(endpoint: str, base: Mapping[str, str] | None = None) -> dict[st
     return env
 
 
-def client(service: str, endpoint: str) -> Any:
-    """A boto3 client for `service` on the local endpoint, with the dummy credentials."""
-    session: Any = boto3.session.Session(
-        aws_access_key_id=DUMMY_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=DUMMY_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-        aws_session_token=DUMMY_CREDENTIALS["AWS_SESSION_TOKEN"],
-        region_name=REGION,
-    )
-    return session.client(service, endpoint_url=endpoint)
+class Clients:
+    """The boto3 clients of one identity on one endpoint, `clients(service)`: one client per
+    service, made on first use and kept. A client is thread-safe and costs a model load to make
+    (https://boto3.amazonaws.com/v1/documentation/api/latest/guide/clients.html#multithreading-or-multiprocessing-with-clients);
+    a session is not, so clients are made under a lock. Threads sharing a client share its
+    standard-mode retry quota."""
+
+    def __init__(self, endpoint: str, credentials: Mapping[str, str], *, identity: str) -> None:
+        missing = {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"} - set(credentials)
+        if missing:
+            raise ValueError(f"{identity}'s credentials lack {sorted(missing)}")
+        self.endpoint = endpoint
+        self.credentials: Mapping[str, str] = dict(credentials)
+        self.identity = identity
+        self._session: Any = boto3.session.Session(
+            aws_access_key_id=credentials["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=credentials["AWS_SECRET_ACCESS_KEY"],
+            aws_session_token=credentials.get("AWS_SESSION_TOKEN"),
+            region_name=REGION,
+        )
+        self._clients: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, service: str) -> Any:
+        with self._lock:
+            if service not in self._clients:
+                self._clients[service] = self._session.client(service, endpoint_url=self.endpoint)
+            return self._clients[service]
+
+    def __repr__(self) -> str:
+        return f"Clients({self.identity} at {self.endpoint})"
+
+
+@functools.cache
+def developer(endpoint: str) -> Clients:
+    """The developer's clients of the endpoint (deploy, the tools, the pump's view of the
+    Lambda and CloudFormation APIs, table mode): the dummy credentials. One per endpoint."""
+    return Clients(endpoint, DUMMY_CREDENTIALS, identity="developer")
 
 
 def account_id(endpoint: str) -> str:
     """The account the endpoint serves (moto's default), asked of STS like a real account."""
-    return str(client("sts", endpoint).get_caller_identity()["Account"])
+    return str(developer(endpoint)("sts").get_caller_identity()["Account"])

@@ -138,7 +138,7 @@ def run_demo(
         table = deployment.table_name
         pool_id = user_pool.ensure(endpoint, _DIRECTORY)
         log(f"    user pool of tools/data/users.json: AWS_COGNITO_USER_POOL_ID={pool_id}")
-        store = MessageStore(cloud.client("dynamodb", endpoint), table_name=table)
+        store = MessageStore(cloud.developer(endpoint)("dynamodb"), table_name=table)
         log("3/6 bin/ddb/seed: the seed conversation")
         ddb("seed", endpoint=endpoint, table=table, log=lambda line: log(f"    {line}"))
         log("4/6 sending messages with the message store (patterns D and C)")
@@ -146,7 +146,9 @@ def run_demo(
         log("5/6 stream pump: the deployed function processes the stream")
         with tempfile.TemporaryDirectory() as scratch:
             pump = StreamPump.for_deployment(
-                endpoint, state_dir=state_dir or Path(scratch), log=lambda line: log(f"    {line}")
+                cloud.developer(endpoint),
+                state_dir=state_dir or Path(scratch),
+                log=lambda line: log(f"    {line}"),
             )
             try:
                 stats = pump.run_until_idle()
@@ -160,7 +162,7 @@ def run_demo(
             log(f"error: {problem}")
         if problems:
             return 1
-        alarms = AlarmEvaluator(endpoint, log=lambda line: log(f"    {line}"))
+        alarms = AlarmEvaluator(cloud.developer(endpoint), log=lambda line: log(f"    {line}"))
         alarms.evaluate()
         log("6/6 results, read with the ddb tools")
         log(f"\n$ bin/ddb/patterns/list-conversations {ANDREW.handle}")
@@ -194,7 +196,7 @@ def run_local(port: int, *, log: Log = print, port_setting: str = "--port N") ->
                 f"try: {scan_hint(endpoint, deployment.table_name)}"
             )
             pump = StreamPump.for_deployment(
-                endpoint,
+                cloud.developer(endpoint),
                 state_dir=cloud.state_dir(port),
                 log=log,
                 echo=lambda line: log(f"  | {line}"),
@@ -204,7 +206,7 @@ def run_local(port: int, *, log: Log = print, port_setting: str = "--port N") ->
                 "follow (also in its log group); Ctrl-C stops everything"
             )
             # Each alarm state change, as its topic gets it: "ALARM <name>: <reason>".
-            alarms = AlarmEvaluator(endpoint, log=log).start()
+            alarms = AlarmEvaluator(cloud.developer(endpoint), log=log).start()
             try:
                 pump.run_forever()
             finally:

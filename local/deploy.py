@@ -163,7 +163,7 @@ def deploy(
             "stack): restart it to deploy them"
         )
     deployment = describe(endpoint)
-    alarms = install_stack_alarms(endpoint, deployment.stack_name)
+    alarms = install_stack_alarms(cloud.developer(endpoint), deployment.stack_name)
     log(
         f"deployed {deployment.stack_name} in {time.monotonic() - started:.1f}s "
         f"({len(alarms)} alarms)"
@@ -183,7 +183,7 @@ def _stack_resources(cfn: Any, stack_name: str) -> dict[str, list[str]]:
 
 
 def _application_stacks(endpoint: str) -> list[dict[str, Any]]:
-    cfn = cloud.client("cloudformation", endpoint)
+    cfn = cloud.developer(endpoint)("cloudformation")
     return [
         stack
         for stack in cfn.describe_stacks()["Stacks"]
@@ -198,7 +198,7 @@ def describe(endpoint: str) -> Deployment:
     Stack outputs would be the usual way, but moto does not return them for a stack created
     through a change set (see docs/local-cloud.md); resources are what it reliably reports.
     """
-    cfn = cloud.client("cloudformation", endpoint)
+    cfn = cloud.developer(endpoint)("cloudformation")
     stacks = _application_stacks(endpoint)
     if len(stacks) != 1:
         names = ", ".join(stack["StackName"] for stack in stacks) or "none"
@@ -223,7 +223,7 @@ def describe(endpoint: str) -> Deployment:
 
 def _failure_bucket(endpoint: str, function_name: str) -> str | None:
     """The bucket of the function's mapping's S3 on-failure destination (arn:aws:s3:::NAME)."""
-    mappings = cloud.client("lambda", endpoint).list_event_source_mappings(
+    mappings = cloud.developer(endpoint)("lambda").list_event_source_mappings(
         FunctionName=function_name
     )["EventSourceMappings"]
     for mapping in mappings:

@@ -41,11 +41,14 @@ def local_cloud_for_smoke(port: int, *, log: Log) -> Iterator[str]:
             log(f"no local cloud on port {port}: starting one for this run (deploying...)")
             deploy.deploy(endpoint, log=lambda _line: None)
             pump = StreamPump.for_deployment(
-                endpoint, state_dir=Path(scratch), log=lambda _line: None, echo=lambda _l: None
+                cloud.developer(endpoint),
+                state_dir=Path(scratch),
+                log=lambda _line: None,
+                echo=lambda _l: None,
             )
             thread = threading.Thread(target=pump.run_forever, args=(stop,), daemon=True)
             thread.start()
-            evaluator = AlarmEvaluator(endpoint, log=log)
+            evaluator = AlarmEvaluator(cloud.developer(endpoint), log=log)
             evaluator.evaluate()
             evaluator.start()
             yield endpoint

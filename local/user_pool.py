@@ -65,7 +65,7 @@ def add_users(client: Any, pool_id: str, directory: Directory) -> int:
 def ensure(endpoint: str, directory: Directory, name: str = POOL_NAME) -> str:
     """The pool called `name` on the local endpoint, created if absent, holding the directory's
     users; its id."""
-    client = cloud.client("cognito-idp", endpoint)
+    client = cloud.developer(endpoint)("cognito-idp")
     pool_id = find_pool(client, name)
     if pool_id is None:
         pool_id = str(

@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 from botocore_models import share_one_loader
 from xdist.scheduler import LoadScopeScheduling
@@ -34,20 +33,22 @@ def endpoint_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def moto_endpoint(endpoint_log: Path) -> Iterator[str]:
-    """URL of a moto server started for this test session, with dummy credentials in the env
-    (no AWS_ENDPOINT_URL: each test says where it connects)."""
+    """URL of a moto server started for this test session. This process's environment is left
+    alone: each test says where it connects and as whom (a client factory, or an explicit env)."""
     port = server.free_port()
     moto = server.start(port, log_file=endpoint_log)
     try:
-        with cloud.offline_environ():
-            yield cloud.endpoint_url(port)
+        yield cloud.endpoint_url(port)
     finally:
         moto.stop()
 
 
 @pytest.fixture(scope="session")
 def dynamodb_client(moto_endpoint: str) -> Any:
-    return boto3.client("dynamodb", endpoint_url=moto_endpoint, region_name=DUMMY_REGION)
+    """The developer's DynamoDB client, from a factory of its own: tests hook its events, which
+    must not reach the process's shared `cloud.developer` clients."""
+    developer = cloud.Clients(moto_endpoint, cloud.DUMMY_CREDENTIALS, identity="developer")
+    return developer("dynamodb")
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from typing import Any, Final, TypeVar
 
 import click
 
-from tools.target import Target, dynamodb_client, resolve
+from tools.target import Clients, Target, clients, resolve
 
 # Where the running command's connection is kept, so the CLI's error handler can name the endpoint.
 CONNECTION_META_KEY: Final = "ddb.connection"
@@ -18,8 +18,14 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 @dataclass(frozen=True)
 class Connection:
+    """The command's target, its client factory, and its DynamoDB client (from that factory)."""
+
     target: Target
-    client: Any
+    clients: Clients
+
+    @property
+    def client(self) -> Any:
+        return self.clients("dynamodb")
 
     @property
     def endpoint(self) -> str:
@@ -52,7 +58,7 @@ def table_option(func: F) -> F:
 def connect(*, prod: bool, table: str | None = None, announce_table: bool = True) -> Connection:
     """Resolve the target, build the client, and say on stderr where this command goes."""
     target = resolve(prod=prod, table=table)
-    connection = Connection(target, dynamodb_client(target))
+    connection = Connection(target, clients(target))
     click.get_current_context().meta[CONNECTION_META_KEY] = connection
     suffix = f", table {connection.target.table}" if announce_table else ""
     click.echo(f"ddb: {connection.where}{suffix}", err=True)

@@ -6,8 +6,9 @@ timeout, few attempts) so an unreachable endpoint is one clear error, not a minu
 
 from __future__ import annotations
 
+import functools
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 from urllib.parse import urlsplit
@@ -15,7 +16,8 @@ from urllib.parse import urlsplit
 import boto3
 from botocore.config import Config
 
-from cruddur_messages import clients, schema
+from cruddur_messages import clients as library_clients
+from cruddur_messages import schema
 from local import cloud
 from tools.errors import ToolError
 
@@ -91,7 +93,7 @@ def _check_endpoint(variable: str, endpoint: str) -> None:
 def _configured_region(env: Mapping[str, str]) -> str | None:
     # The library's rule (clients.configured_region), then the profile's region: reading the
     # config file is local, no network.
-    return clients.configured_region(env) or boto3.session.Session().region_name or None
+    return library_clients.configured_region(env) or boto3.session.Session().region_name or None
 
 
 def client_config(*, prod: bool) -> Config:
@@ -106,30 +108,36 @@ def client_config(*, prod: bool) -> Config:
         ignore_configured_endpoint_urls=True,
         user_agent_appid="cruddur-ddb-tools",
     )
+    if not prod:
+        # A local endpoint serves every bucket under its own host: path-style addresses.
+        options["s3"] = {"addressing_style": "path"}
     return Config(**options)
 
 
-def client(target: Target, service: str, config: Config | None = None) -> Any:
-    """A client of `service` for the target, `config` merged over client_config() (credentials
-    resolve lazily, on first call)."""
-    merged = client_config(prod=target.prod)
-    if config is not None:
-        merged = merged.merge(config)
+Clients = Callable[[str], Any]
+
+
+def clients(target: Target) -> Clients:
+    """The command's client factory, `clients(service)`: one session for the target, one client
+    per service made on first use (credentials resolve lazily, on first call). The identity is
+    the developer's: on AWS the normal credential chain; locally the environment's keys if it
+    has them, else the local cloud's dummy ones (a profile's real keys are never sent to a local
+    endpoint)."""
+    config = client_config(prod=target.prod)
     if target.prod:
-        return boto3.session.Session(region_name=target.region).client(service, config=merged)
-    # Keys from the environment if it has them, else the local cloud's dummy ones: a profile's
-    # real keys are never sent to a local endpoint.
-    env_keys = {name: os.environ[name] for name in _KEY_VARIABLES if os.environ.get(name)}
-    keys = env_keys if "AWS_ACCESS_KEY_ID" in env_keys else cloud.DUMMY_CREDENTIALS
-    session = boto3.session.Session(
-        aws_access_key_id=keys.get("AWS_ACCESS_KEY_ID"),
-        aws_secret_access_key=keys.get("AWS_SECRET_ACCESS_KEY"),
-        aws_session_token=keys.get("AWS_SESSION_TOKEN"),
-        region_name=target.region,
-    )
-    return session.client(service, endpoint_url=target.endpoint_url, config=merged)
+        session: Any = boto3.session.Session(region_name=target.region)
+    else:
+        env_keys = {name: os.environ[name] for name in _KEY_VARIABLES if os.environ.get(name)}
+        keys = env_keys if "AWS_ACCESS_KEY_ID" in env_keys else cloud.DUMMY_CREDENTIALS
+        session = boto3.session.Session(
+            aws_access_key_id=keys.get("AWS_ACCESS_KEY_ID"),
+            aws_secret_access_key=keys.get("AWS_SECRET_ACCESS_KEY"),
+            aws_session_token=keys.get("AWS_SESSION_TOKEN"),
+            region_name=target.region,
+        )
 
+    @functools.cache
+    def client(service: str) -> Any:
+        return session.client(service, endpoint_url=target.endpoint_url, config=config)
 
-def dynamodb_client(target: Target) -> Any:
-    """A low-level DynamoDB client for the target."""
-    return client(target, "dynamodb")
+    return client

@@ -24,17 +24,44 @@ logger = logging.getLogger(__name__)
 logging.getLogger("botocore").setLevel(logging.WARNING)
 
 
-@functools.cache
+# What the SDK reads from the environment to build the client (region, endpoint, keys).
+_CLIENT_ENVIRONMENT: Final = (
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_DYNAMODB",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+)
+
+
+def _environment(names: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    return tuple((name, os.environ[name]) for name in names if name in os.environ)
+
+
 def names() -> budget.Names:
-    """The table and index, read once; ConfigurationError when the environment lacks them."""
-    return budget.names_from()
+    """The table and index, read once per environment; ConfigurationError when the environment
+    lacks them. Cached by the variables they come from: constant in Lambda, so read once; a
+    process that changes them (tests, the bench) gets the new ones, never stale ones."""
+    return _names(_environment(budget.REQUIRED_ENV))
 
 
 @functools.cache
+def _names(environment: tuple[tuple[str, str], ...]) -> budget.Names:
+    return budget.names_from(dict(environment))
+
+
 def client() -> Any:
     """The DynamoDB client, created once per execution environment (region and endpoint from the
-    environment: AWS_REGION, and AWS_ENDPOINT_URL for a local server). One client serves every
-    thread: clients are thread-safe, sessions are not, so it is built before any thread starts."""
+    environment: AWS_REGION, and AWS_ENDPOINT_URL for a local server), cached as names() is. One
+    client serves every thread: clients are thread-safe, sessions are not, so it is built before
+    any thread starts."""
+    return _client(_environment(_CLIENT_ENVIRONMENT))
+
+
+@functools.cache
+def _client(_key: tuple[tuple[str, str], ...]) -> Any:
     return boto3.client("dynamodb", config=budget.client_config())
 
 

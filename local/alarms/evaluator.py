@@ -61,21 +61,21 @@ def real_period_s(period: int, speed: float) -> int:
 
 
 class AlarmEvaluator:
-    """Evaluates every metric alarm of the endpoint's CloudWatch, now (`evaluate`) or in a
-    background thread (`start`/`stop`). `log` gets one line per transition."""
+    """Evaluates every metric alarm of the CloudWatch behind `clients` (cloud.developer of the
+    endpoint: CloudWatch acts as the service, not as a role), now (`evaluate`) or in a background
+    thread (`start`/`stop`). `log` gets one line per transition."""
 
     def __init__(
         self,
-        endpoint: str,
+        clients: Callable[[str], Any],
         *,
         speed: float = 1.0,
         log: Log = print,
-        clients: Callable[[str], Any] | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         if speed <= 0:
             raise ValueError(f"speed must be above 0, got {speed}")
-        make = clients or (lambda service: cloud.client(service, endpoint))
+        make = clients  # CloudWatch's own calls: the developer's clients locally
         self._cloudwatch = make("cloudwatch")
         self._sns = make("sns")
         self._s3 = make("s3")

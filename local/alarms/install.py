@@ -62,9 +62,9 @@ def _resolve(value: Any, physical: Mapping[str, str], where: str) -> Any:
     return {key: _resolve(item, physical, where) for key, item in value.items()}
 
 
-def install_stack_alarms(endpoint: str, stack_name: str) -> list[str]:
+def install_stack_alarms(developer: cloud.Clients, stack_name: str) -> list[str]:
     """Create every alarm of the deployed stack's template not created yet; all their names."""
-    cfn = cloud.client("cloudformation", endpoint)
+    cfn = developer("cloudformation")
     body = cfn.get_template(StackName=stack_name)["TemplateBody"]
     template = json.loads(body) if isinstance(body, str) else body
     physical = {
@@ -72,7 +72,7 @@ def install_stack_alarms(endpoint: str, stack_name: str) -> list[str]:
         for page in cfn.get_paginator("list_stack_resources").paginate(StackName=stack_name)
         for summary in page["StackResourceSummaries"]
     }
-    cloudwatch = cloud.client("cloudwatch", endpoint)
+    cloudwatch = developer("cloudwatch")
     existing = {
         alarm["AlarmName"]
         for page in cloudwatch.get_paginator("describe_alarms").paginate()

@@ -9,7 +9,7 @@
 
 Entry points: `install(app)` (the server), `audit_summary()` (the demo's last line),
 `audit_counts(endpoint)` (the same counters over HTTP, for tests in another process),
-`function_credentials` / `mapping_credentials` / `role_client` (the worker and the pump).
+`function_credentials` / `function_clients` / `mapping_clients` (the worker and the pump).
 """
 
 from __future__ import annotations
@@ -21,9 +21,10 @@ from typing import TYPE_CHECKING, Any
 from local.authz.authorizer import AUDIT_PATH, Audit, Authorizer, AuthorizingApp
 from local.authz.credentials import (
     assume_role_credentials,
+    function_clients,
     function_credentials,
+    mapping_clients,
     mapping_credentials,
-    role_client,
 )
 from local.authz.deployed import DeployedState
 from local.authz.engine import EngineUnavailable, PolicyEngine
@@ -37,9 +38,10 @@ __all__ = [
     "assume_role_credentials",
     "audit_counts",
     "audit_summary",
+    "function_clients",
     "function_credentials",
+    "mapping_clients",
     "mapping_credentials",
-    "role_client",
     "start",
 ]
 

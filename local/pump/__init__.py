@@ -23,15 +23,15 @@ Lambda's poller does, reading every setting from the mapping the deploy created:
   function's execution role and are authorized by the local endpoint (local/authz): without the
   stream's read permissions the mapping reports a problem (MappingProblem, "PROBLEM: ...") and
   reads nothing; a failure record the destination refuses is dropped and said so (Lambda's
-  DroppedEventCount). Table mode (no deployment) keeps the development credentials;
+  DroppedEventCount). Table mode (no deployment) runs as the developer;
 - the position (last sequence number done, per shard) is written atomically to a checkpoint file
   after each batch, so a restarted pump redelivers at most the batch that was in flight, and
   never one that finished. Redelivery is at-least-once, as in Lambda: the handler's writes are
   idempotent, which makes each message's effect exactly-once.
 
 The package, along its seams: mapping.py (what to play), checkpoints.py (where it is),
-engine.py (reading and running), delivery.py (batches, retries, bisecting), failures.py (what it
-gives up on), functions.py (what it runs), replay.py, cli.py.
+engine.py (reading and running; it holds one Delivery), delivery.py (batches, retries,
+bisecting), failures.py (what it gives up on), functions.py (what it runs), replay.py, cli.py.
 """
 
 from local.pump.checkpoints import Checkpoints, checkpoint_path, deployment_checkpoint_path

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Final
 
 from local import cloud
+from local.cloud import Clients
 from local.pump.checkpoints import Checkpoints, checkpoint_path
 from local.pump.engine import DEFAULT_STATE_DIR, MappingProblem, StreamGoneError, StreamPump
 from local.pump.functions import TABLE_MODE_HANDLER, working_tree_function
@@ -99,20 +100,21 @@ def _endpoint(args: argparse.Namespace) -> str:
     return cloud.endpoint_url(args.port or cloud.DEFAULT_PORT)
 
 
-def _table_pump(args: argparse.Namespace, endpoint: str) -> StreamPump:
+def _table_pump(args: argparse.Namespace, developer: Clients) -> StreamPump:
+    """Table mode: no deployment, no IAM (DynamoDB Local): everything runs as the developer."""
     settings = {
         setting: getattr(args, option)
         for option, setting in _TABLE_OPTIONS.items()
         if getattr(args, option) is not None
     }
-    mapping = table_mapping(endpoint, args.table, **settings)
+    mapping = table_mapping(developer, args.table, **settings)
     checkpoints = Checkpoints(checkpoint_path(args.state_dir, mapping.uuid), mapping.stream_arn)
     return StreamPump(
-        endpoint=endpoint,
+        clients=developer,
         mapping=mapping,
-        handler=working_tree_function(endpoint, mapping),
+        handler=working_tree_function(developer, mapping),
         checkpoints=checkpoints,
-        follow_stream=lambda: latest_stream(endpoint, mapping.table_name),
+        follow_stream=lambda: latest_stream(developer, mapping.table_name),
     )
 
 
@@ -132,11 +134,11 @@ def main(argv: list[str] | None = None) -> int:
     endpoint = _endpoint(args)
     try:
         if args.table:
-            pump = _table_pump(args, endpoint)
+            pump = _table_pump(args, cloud.developer(endpoint))
             target = f"{TABLE_MODE_HANDLER} (working tree)"
         else:
             pump = StreamPump.for_deployment(
-                endpoint, state_dir=args.state_dir, function_name=args.function
+                cloud.developer(endpoint), state_dir=args.state_dir, function_name=args.function
             )
             target = pump.mapping.function_arn
     except Exception as error:  # one line, not a traceback: the usual cause is no deploy yet

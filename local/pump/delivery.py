@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -47,24 +47,38 @@ def sequence(record: Mapping[str, Any]) -> str:
     return str(record["dynamodb"]["SequenceNumber"])
 
 
+@dataclass(frozen=True, kw_only=True)
 class Delivery:
-    """Delivers batches; StreamPump (engine.py) reads the stream and feeds it."""
+    """Delivers one shard's batches to the function for the pump (engine.py), which reads the
+    stream: the mapping's settings, where the checkpoints go, what failures go to, and the stats
+    it adds to. `on_stream` is the same delivery for the table's new stream."""
 
     mapping: MappingSettings
     handler: Handler
     checkpoints: Checkpoints
+    destination: FailureDestination
     stats: PumpStats
-    _destination: FailureDestination
-    _log: Log
-    _retry_delay_s: float
-    _clock: Callable[[], float]
-    _metrics: LambdaMetrics | None
+    log: Log
+    retry_delay_s: float
+    clock: Callable[[], float]
+    # Lambda's AWS/Lambda datapoints of each invocation and record outcome (metrics.py).
+    metrics: LambdaMetrics | None = None
+
+    def on_stream(self, arn: str) -> Delivery:
+        return replace(
+            self, mapping=self.mapping.on_stream(arn), checkpoints=self.checkpoints.for_stream(arn)
+        )
+
+    def deliver(self, shard_id: str, records: list[dict[str, Any]]) -> None:
+        """The batch to the function, retried, bisected or given up on as the mapping says;
+        the shard's checkpoint after each part that is done."""
+        self._deliver(shard_id, records, retries=0)
 
     # -- delivering ------------------------------------------------------------------------
 
     def _invoke(self, batch: Sequence[dict[str, Any]]) -> _Outcome:
         self.stats.invocations += 1
-        age_ms = iterator_age_ms(batch, self._clock())
+        age_ms = iterator_age_ms(batch, self.clock())
         started = time.monotonic()
         try:
             response = self.handler({"Records": list(batch)}, None)
@@ -88,18 +102,18 @@ class Delivery:
         return _Outcome(done=min(failed))
 
     def _invoked(self, started: float, age_ms: float, *, failed: bool, records: int) -> None:
-        if self._metrics is None:
+        if self.metrics is None:
             return
         report = getattr(self.handler, "last_report", None) or {}
         duration = report.get("duration_ms", (time.monotonic() - started) * 1000)
-        self._metrics.invocation(failed=failed, duration_ms=duration, iterator_age_ms=age_ms)
+        self.metrics.invocation(failed=failed, duration_ms=duration, iterator_age_ms=age_ms)
         if failed:
-            self._metrics.events({"FailedInvokeEventCount": records})
+            self.metrics.events({"FailedInvokeEventCount": records})
 
     def _expired(self, record: Mapping[str, Any]) -> bool:
         if self.mapping.max_record_age_s == UNLIMITED:
             return False
-        now = self._clock()
+        now = self.clock()
         created = float(record["dynamodb"].get("ApproximateCreationDateTime", now))
         return now - created > self.mapping.max_record_age_s
 
@@ -131,7 +145,7 @@ class Delivery:
                 return
             retries += 1
             records = rest
-            time.sleep(self._retry_delay_s * min(2 ** (retries - 1), 16))
+            time.sleep(self.retry_delay_s * min(2 ** (retries - 1), 16))
 
     def _fail(
         self,
@@ -155,18 +169,18 @@ class Delivery:
             at=at,
         )
         try:
-            where = self._destination.send(document, mapping_uuid=self.mapping.uuid, at=at)
+            where = self.destination.send(document, mapping_uuid=self.mapping.uuid, at=at)
             self.stats.records_sent_to_failure += len(records)
             outcome = "OnFailureDestinationDeliveredEventCount"
         except DeliveryDenied as error:
             where = f"NOT delivered, dropped (the destination refused it: {error})"
             self.stats.records_dropped += len(records)
             outcome = "DroppedEventCount"
-        if self._metrics is not None:
-            self._metrics.events({outcome: len(records)})
+        if self.metrics is not None:
+            self.metrics.events({outcome: len(records)})
         self.stats.failure_messages.append(pointer(document))
         self.checkpoints.advance(shard_id, sequence(records[-1]))
-        self._log(
+        self.log(
             f"shard {shard_id[-8:]} seq {sequence(records[0])}..{sequence(records[-1])}: "
             f"{len(records)} record(s) {condition}, {where}"
         )
@@ -182,4 +196,4 @@ class Delivery:
             result = f"failed: {outcome.function_error}"
         else:
             result = f"{outcome.done} ok, failed from seq {sequence(batch[outcome.done])}"
-        self._log(f"shard {shard_id[-8:]} {span}: {len(batch)} record(s){attempt} -> {result}")
+        self.log(f"shard {shard_id[-8:]} {span}: {len(batch)} record(s){attempt} -> {result}")

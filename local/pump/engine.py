@@ -11,6 +11,7 @@ from typing import Any, Final
 from botocore.exceptions import ClientError
 
 from local import authz, cloud
+from local.cloud import Clients
 from local.pump.checkpoints import Checkpoints, deployment_checkpoint_path
 from local.pump.delivery import Delivery, Handler, Log, PumpStats, sequence
 from local.pump.failures import FailureDestination
@@ -34,7 +35,6 @@ class MappingProblem(RuntimeError):
     ("PROBLEM: ...")."""
 
 
-Clients = Callable[[str], Any]
 _DENIED: Final = ("AccessDenied", "AccessDeniedException")
 
 
@@ -49,7 +49,7 @@ def _gone(error: ClientError) -> bool:
     )
 
 
-class StreamPump(Delivery):
+class StreamPump:
     """Delivers a stream's records to a handler with the mapping's semantics (see __init__.py).
 
     `handler(event, context)` returns the function's response or raises: an InitError (the
@@ -57,13 +57,13 @@ class StreamPump(Delivery):
     `follow_stream`, when given, is asked for the mapping's new stream after its stream is gone.
     `clock` is the wall clock that records' ages are measured against (tests pass their own).
     `clients(service)` makes the clients of the mapping's own calls (stream reads, failure
-    delivery): the execution role's session in a deployment (for_deployment), the development
-    credentials by default (table mode)."""
+    delivery): the execution role's session in a deployment (for_deployment), the developer's
+    in table mode. There is no default: whose calls these are is always said."""
 
     def __init__(
         self,
         *,
-        endpoint: str,
+        clients: Clients,
         mapping: MappingSettings,
         handler: Handler,
         checkpoints: Checkpoints,
@@ -71,21 +71,23 @@ class StreamPump(Delivery):
         retry_delay_s: float = 0.2,
         poll_interval_s: float = 0.25,
         follow_stream: Callable[[], str] | None = None,
-        clients: Clients | None = None,
         clock: Callable[[], float] = time.time,
         metrics: LambdaMetrics | None = None,
     ) -> None:
-        clients = clients or (lambda service: cloud.client(service, endpoint))
-        self.mapping = mapping
-        self.handler = handler
-        self.checkpoints = checkpoints
-        self.stats = PumpStats()
+        self._delivery = Delivery(
+            mapping=mapping,
+            handler=handler,
+            checkpoints=checkpoints,
+            destination=FailureDestination(mapping.on_failure_arn, clients),
+            stats=PumpStats(),
+            log=log,
+            retry_delay_s=retry_delay_s,
+            clock=clock,
+            metrics=metrics,
+        )
         self._streams = clients("dynamodbstreams")
-        self._destination = FailureDestination(endpoint, mapping.on_failure_arn, clients)
         self.problem: str | None = None
         self._log = log
-        self._retry_delay_s = retry_delay_s
-        self._clock = clock
         self._poll_interval_s = poll_interval_s
         self._follow_stream = follow_stream
         self._metrics = metrics
@@ -94,7 +96,7 @@ class StreamPump(Delivery):
     @classmethod
     def for_deployment(
         cls,
-        endpoint: str,
+        developer: Clients,
         *,
         state_dir: Path = DEFAULT_STATE_DIR,
         handler: Handler | None = None,
@@ -109,42 +111,55 @@ class StreamPump(Delivery):
 
         As in Lambda, everything runs as the function's execution role: the mapping's own calls
         (stream reads, failure delivery, log shipping) with one session of it, the worker with
-        a session per cold start (`credentials` overrides the worker's)."""
-        mapping = find_mapping(endpoint, function_name)
+        a session per cold start (`credentials` overrides the worker's). The developer reads the
+        deployment (the mapping, the function's package) and assumes the role, as Lambda's
+        service does."""
+        mapping = find_mapping(developer, function_name)
         name = mapping.function_name
-        session = authz.mapping_credentials(endpoint, name)
-
-        def clients(service: str) -> Any:
-            return authz.role_client(service, endpoint, session)
-
+        clients = authz.mapping_clients(developer, name)
         if handler is None:
             log = options.get("log", print)
             handler = deployed_function(
-                endpoint,
+                developer,
                 mapping,
                 state_dir,
-                credentials=credentials or (lambda: authz.function_credentials(endpoint, name)),
+                credentials=credentials or (lambda: authz.function_credentials(developer, name)),
                 logs_client=clients("logs"),
                 echo=echo or log,
             )
         return cls(
-            endpoint=endpoint,
             mapping=mapping,
             handler=handler,
             checkpoints=Checkpoints(
-                deployment_checkpoint_path(state_dir, endpoint), mapping.stream_arn
+                deployment_checkpoint_path(state_dir, developer.endpoint), mapping.stream_arn
             ),
-            follow_stream=lambda: latest_stream(endpoint, mapping.table_name),
+            follow_stream=lambda: latest_stream(developer, mapping.table_name),
             clients=clients,
             # Published by the service, not the role: the development credentials.
             metrics=LambdaMetrics(
-                cloud.client("cloudwatch", endpoint),
+                developer("cloudwatch"),
                 function_name=name,
                 mapping_uuid=mapping.uuid,
                 event_counts=mapping.event_count_metrics,
             ),
             **options,
         )
+
+    @property
+    def mapping(self) -> MappingSettings:
+        return self._delivery.mapping
+
+    @property
+    def checkpoints(self) -> Checkpoints:
+        return self._delivery.checkpoints
+
+    @property
+    def stats(self) -> PumpStats:
+        return self._delivery.stats
+
+    @property
+    def handler(self) -> Handler:
+        return self._delivery.handler
 
     def _new_reader(self) -> ShardReader:
         return ShardReader(
@@ -214,7 +229,7 @@ class StreamPump(Delivery):
                         batch_started = time.monotonic()
                     batch.append(record)
                     if len(batch) == self.mapping.batch_size:
-                        self._deliver(shard_id, batch, retries=0)
+                        self._delivery.deliver(shard_id, batch)
                         self.checkpoints.advance(shard_id, consumed)
                         batch = []
                 self._count_polled(len(page), self.stats.records_filtered_out - filtered_before)
@@ -224,7 +239,7 @@ class StreamPump(Delivery):
                 continue
             break
         if batch:
-            self._deliver(shard_id, batch, retries=0)
+            self._delivery.deliver(shard_id, batch)
         if consumed is not None:
             self.checkpoints.advance(shard_id, consumed)
         return read
@@ -280,8 +295,7 @@ class StreamPump(Delivery):
             return False
         if not arn or arn == self.mapping.stream_arn:
             return False
-        self.mapping = self.mapping.on_stream(arn)
-        self.checkpoints = self.checkpoints.for_stream(arn)
+        self._delivery = self._delivery.on_stream(arn)
         self._reader = self._new_reader()
         self._log(
             f"table {self.mapping.table_name!r} was recreated; following its new stream {arn}"

@@ -17,7 +17,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from local import cloud
+from local.cloud import Clients
 from tools import failure_records
 
 
@@ -34,11 +34,11 @@ class FailureDestination:
     """The mapping's on-failure destination: an S3 bucket, an SQS queue, or none.
 
     `clients(service)` makes the clients that deliver (the mapping's role session in a
-    deployment, the development credentials in table mode)."""
+    deployment, the developer's in table mode)."""
 
-    def __init__(self, endpoint: str, arn: str | None, clients: Any = None) -> None:
+    def __init__(self, arn: str | None, clients: Clients) -> None:
         self.arn = arn
-        self._clients = clients or (lambda service: cloud.client(service, endpoint))
+        self._clients = clients
         self.kind = None if arn is None else arn.split(":")[2]
         if self.kind not in (None, "s3", "sqs"):
             raise ValueError(f"unsupported on-failure destination {arn} (S3 or SQS only)")

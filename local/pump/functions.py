@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from cruddur_messages import schema
-from local import cloud
+from local.cloud import Clients
 from local.pump.mapping import TABLE_MODE_FUNCTION_NAME, MappingSettings
 from local.runtime import function as function_code
 from local.runtime.function import FunctionConfig
@@ -25,35 +25,36 @@ _KEEP_VERSIONS: Final = 3
 
 
 def deployed_function(
-    endpoint: str,
+    developer: Clients,
     mapping: MappingSettings,
     state_dir: Path,
     *,
-    credentials: Credentials | None = None,
-    logs_client: Any | None = None,
+    credentials: Credentials,
+    logs_client: Any,
     echo: Callable[[str], None] = print,
 ) -> ExecutionEnvironment:
-    """The mapped function as deployed: its package fetched by CodeSha256, logs to its group.
-    `credentials`: the worker's (a callable is asked at each cold start; None: the development
-    ones); `logs_client`: what ships its log lines (default: development credentials)."""
+    """The mapped function as deployed (its package fetched by the developer, found by
+    CodeSha256), its logs to its group. `credentials`: the worker's (a callable is asked at each
+    cold start); `logs_client`: what ships its log lines (the mapping's role, in a deployment)."""
     cache = state_dir / "functions"
-    config, task_root = function_code.fetch(endpoint, mapping.function_arn, cache)
+    config, task_root = function_code.fetch(developer, mapping.function_arn, cache)
     _prune(cache, keep=task_root)
     return ExecutionEnvironment(
         config,
         task_root,
-        endpoint=endpoint,
+        endpoint=developer.endpoint,
         credentials=credentials,
-        logs_client=logs_client or cloud.client("logs", endpoint),
+        logs_client=logs_client,
         create_log_group=False,  # the stack's own (and its role may not create groups)
         echo=echo,
     )
 
 
 def working_tree_function(
-    endpoint: str, mapping: MappingSettings, *, echo: Callable[[str], None] = print
+    developer: Clients, mapping: MappingSettings, *, echo: Callable[[str], None] = print
 ) -> ExecutionEnvironment:
-    """The working tree's stream processor for `--table` mode (no Lambda or Logs API there)."""
+    """The working tree's stream processor for `--table` mode (no Lambda, Logs or IAM there:
+    it runs as the developer)."""
     config = FunctionConfig(
         name=TABLE_MODE_FUNCTION_NAME,
         arn=mapping.function_arn,
@@ -69,7 +70,13 @@ def working_tree_function(
         log_level="INFO",
         log_group=f"/aws/lambda/{TABLE_MODE_FUNCTION_NAME}",
     )
-    return ExecutionEnvironment(config, _LAMBDA_SRC, endpoint=endpoint, echo=echo)
+    return ExecutionEnvironment(
+        config,
+        _LAMBDA_SRC,
+        endpoint=developer.endpoint,
+        credentials=developer.credentials,
+        echo=echo,
+    )
 
 
 def _prune(cache: Path, *, keep: Path) -> None:

@@ -10,7 +10,7 @@ from typing import Any, Final, cast
 from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
 from moto.events.models import EventPattern
 
-from local import cloud
+from local.cloud import Clients
 from local.stream_events import message_filter
 
 # Lambda's own defaults for a stream mapping, used where the mapping leaves a setting out.
@@ -91,9 +91,9 @@ class MappingSettings:
         return not self.filters or any(p.matches_event(cast(Any, record)) for p in self.filters)
 
 
-def find_mapping(endpoint: str, function_name: str | None = None) -> MappingSettings:
+def find_mapping(developer: Clients, function_name: str | None = None) -> MappingSettings:
     """The one DynamoDB stream mapping deployed (of `function_name`, when given)."""
-    lambda_client = cloud.client("lambda", endpoint)
+    lambda_client = developer("lambda")
     request = {"FunctionName": function_name} if function_name else {}
     mappings = [
         esm
@@ -112,11 +112,12 @@ def find_mapping(endpoint: str, function_name: str | None = None) -> MappingSett
     return MappingSettings.from_api(esm)
 
 
-def latest_stream(endpoint: str, table_name: str) -> str:
+def latest_stream(developer: Clients, table_name: str) -> str:
     """The table's current stream ARN; PumpError, in one line, when the table or its stream is
     missing, its view lacks new images, or the endpoint cannot be reached."""
+    endpoint = developer.endpoint
     try:
-        table = cloud.client("dynamodb", endpoint).describe_table(TableName=table_name)["Table"]
+        table = developer("dynamodb").describe_table(TableName=table_name)["Table"]
     except EndpointConnectionError:
         raise PumpError(
             f"cannot reach {endpoint}: start DynamoDB Local (`docker compose up`) or the local "
@@ -146,7 +147,7 @@ def latest_stream(endpoint: str, table_name: str) -> str:
 
 
 def table_mapping(
-    endpoint: str,
+    developer: Clients,
     table_name: str,
     *,
     batch_size: int = TABLE_MODE_DEFAULTS["batch_size"],
@@ -159,7 +160,7 @@ def table_mapping(
     """A mapping of `table_name`'s stream, for an endpoint with no Lambda API (DynamoDB Local):
     the given settings, the schema's filter pattern, ReportBatchItemFailures and bisecting, as
     the stack deploys them. `on_failure`: an ARN (SQS queue or S3 bucket), or a queue's name."""
-    arn = latest_stream(endpoint, table_name)
+    arn = latest_stream(developer, table_name)
     # arn:aws:dynamodb:<region>:<account>:table/...: the function and queue live beside it.
     _, partition, _, region, account, _ = arn.split(":", 5)
     if on_failure and not on_failure.startswith("arn:"):

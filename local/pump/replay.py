@@ -5,21 +5,22 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from local import cloud
+from local.cloud import Clients
 from local.stream_events import ShardReader, lambda_record
 from tools import failure_records
 
 
-def replay_records(endpoint: str, failure: Mapping[str, Any]) -> list[dict[str, Any]]:
+def replay_records(clients: Clients, failure: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The records an on-failure record describes, Lambda-shaped, ready to be fixed and
     redelivered: from its S3 payload when it has one, else read again from the stream (the same
-    reader as the pump's), from its first sequence number to its last."""
+    reader as the pump's, with `clients`' identity), from its first sequence number to its
+    last."""
     info = failure["DDBStreamBatchInfo"]
     if "payload" in failure:
         return failure_records.parse(failure_records.to_json(failure)).records
     start, end = int(info["startSequenceNumber"]), int(info["endSequenceNumber"])
     reader = ShardReader(
-        cloud.client("dynamodbstreams", endpoint),
+        clients("dynamodbstreams"),
         info["streamArn"],
         start="AT_SEQUENCE_NUMBER",
         start_sequence=info["startSequenceNumber"],

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from local import cloud
+from local.cloud import Clients
 
 _BOOTSTRAP_STACK: Final = "CDKToolkit"
 _COMPLETE_MARKER: Final = ".extracted"
@@ -71,10 +71,10 @@ def _sha256_b64(data: bytes) -> str:
     return base64.b64encode(hashlib.sha256(data).digest()).decode()
 
 
-def _asset_buckets(endpoint: str) -> list[str]:
+def _asset_buckets(developer: Clients) -> list[str]:
     """The bootstrap stack's buckets first (where CDK puts assets), then every other bucket."""
-    cfn = cloud.client("cloudformation", endpoint)
-    s3 = cloud.client("s3", endpoint)
+    cfn = developer("cloudformation")
+    s3 = developer("s3")
     try:
         resources = cfn.list_stack_resources(StackName=_BOOTSTRAP_STACK)["StackResourceSummaries"]
         staging = [
@@ -86,14 +86,14 @@ def _asset_buckets(endpoint: str) -> list[str]:
     return staging + others
 
 
-def download_package(endpoint: str, config: FunctionConfig) -> bytes:
+def download_package(developer: Clients, config: FunctionConfig) -> bytes:
     """The zip the deploy uploaded: the asset whose SHA-256 is the function's CodeSha256.
 
     (GetFunction's Code.Location is a presigned URL of Lambda's own bucket in AWS; moto returns a
     placeholder that it does not serve, so the asset in the bootstrap bucket is the source.)
     """
-    s3 = cloud.client("s3", endpoint)
-    for bucket in _asset_buckets(endpoint):
+    s3 = developer("s3")
+    for bucket in _asset_buckets(developer):
         paginator = s3.get_paginator("list_objects_v2")
         for page in paginator.paginate(Bucket=bucket):
             for obj in page.get("Contents", []):
@@ -125,10 +125,10 @@ def extract(package: bytes, code_sha256: str, cache_dir: Path) -> Path:
     return root
 
 
-def _deployed_logging_config(endpoint: str, function_name: str) -> dict[str, Any]:
+def _deployed_logging_config(developer: Clients, function_name: str) -> dict[str, Any]:
     """The function's LoggingConfig as its stack deployed it (moto's Lambda API drops it), with
     its log group's Ref resolved; {} when no stack made the function."""
-    cfn = cloud.client("cloudformation", endpoint)
+    cfn = developer("cloudformation")
     for stack in cfn.list_stacks().get("StackSummaries", []):
         if stack["StackStatus"].startswith("DELETE"):
             continue
@@ -149,14 +149,15 @@ def _deployed_logging_config(endpoint: str, function_name: str) -> dict[str, Any
     return {}
 
 
-def fetch(endpoint: str, function_name: str, cache_dir: Path) -> tuple[FunctionConfig, Path]:
-    """The function's configuration and its package's task root, as deployed at `endpoint`."""
-    lambda_client = cloud.client("lambda", endpoint)
+def fetch(developer: Clients, function_name: str, cache_dir: Path) -> tuple[FunctionConfig, Path]:
+    """The function's configuration and its package's task root, as deployed (read by the
+    developer, as Lambda's service reads its own)."""
+    lambda_client = developer("lambda")
     configuration = lambda_client.get_function(FunctionName=function_name)["Configuration"]
     if "LoggingConfig" not in configuration:
         configuration = {
             **configuration,
-            "LoggingConfig": _deployed_logging_config(endpoint, configuration["FunctionName"]),
+            "LoggingConfig": _deployed_logging_config(developer, configuration["FunctionName"]),
         }
     config = FunctionConfig.from_api(configuration)
-    return config, extract(download_package(endpoint, config), config.code_sha256, cache_dir)
+    return config, extract(download_package(developer, config), config.code_sha256, cache_dir)

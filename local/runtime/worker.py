@@ -70,10 +70,8 @@ class InitError(FunctionError):
 Credentials = Mapping[str, str] | Callable[[], Mapping[str, str]]
 
 
-def _checked(credentials: Mapping[str, str] | None) -> dict[str, str]:
-    """The three credential variables; None: the local endpoint's development ones."""
-    if credentials is None:
-        credentials = {k: v for k, v in cloud.offline_variables().items() if k in _CREDENTIAL_NAMES}
+def _checked(credentials: Mapping[str, str]) -> dict[str, str]:
+    """The three credential variables (there is no default: the worker runs as some identity)."""
     unknown = set(credentials) - _CREDENTIAL_NAMES
     if unknown:
         raise ValueError(
@@ -91,7 +89,7 @@ class ExecutionEnvironment:
         task_root: Path,
         *,
         endpoint: str,
-        credentials: Credentials | None = None,
+        credentials: Credentials,
         runtime_dir: Path | None = None,
         logs_client: Any | None = None,
         create_log_group: bool = True,

@@ -1,12 +1,13 @@
 """One local cloud per session: `python -m local.server` on a free port (its own process, so its
 in-memory state is not shared with the integration tests' server), deployed once with the real
-CDK CLI. Every e2e test works in that deployment with its own users and conversations."""
+CDK CLI. Every e2e test works in that deployment with its own users and conversations, and is
+marked `e2e` here (`pytest -m e2e` selects them all)."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,14 @@ from local.pump.functions import deployed_function as start_deployed_function
 from local.runtime.worker import ExecutionEnvironment
 from local.stream_events import read_records
 
-pytestmark = pytest.mark.e2e
+_HERE = Path(__file__).parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test in this folder is marked `e2e` (a conftest's `pytestmark` marks nothing)."""
+    for item in items:
+        if item.path.is_relative_to(_HERE):
+            item.add_marker(pytest.mark.e2e)
 
 
 @pytest.fixture(scope="session")
@@ -57,27 +65,28 @@ def deployed_function(
 ) -> Iterator[ExecutionEnvironment]:
     """The deployed function in one execution environment (a worker), shared by the session; it
     runs with a session of the execution role per cold start, as in Lambda."""
-    mapping = find_mapping(endpoint, deployment.function_name)
+    developer = cloud.developer(endpoint)
+    mapping = find_mapping(developer, deployment.function_name)
     name = deployment.function_name
     with start_deployed_function(
-        endpoint,
+        developer,
         mapping,
         tmp_path_factory.mktemp("state"),
-        credentials=lambda: authz.function_credentials(endpoint, name),
-        logs_client=authz.role_client("logs", endpoint, mapping_session(endpoint, deployment)),
+        credentials=lambda: authz.function_credentials(developer, name),
+        logs_client=mapping_clients(endpoint, deployment)("logs"),
         echo=lambda _line: None,
     ) as environment:
         yield environment
 
 
-def mapping_session(endpoint: str, deployment: deploy.Deployment) -> Mapping[str, str]:
+def mapping_clients(endpoint: str, deployment: deploy.Deployment) -> cloud.Clients:
     """A session of the execution role for the mapping's own calls, as the pump takes it."""
-    return authz.mapping_credentials(endpoint, deployment.function_name)
+    return authz.mapping_clients(cloud.developer(endpoint), deployment.function_name)
 
 
 @pytest.fixture
 def store(endpoint: str, deployment: deploy.Deployment) -> MessageStore:
-    return MessageStore(cloud.client("dynamodb", endpoint), table_name=deployment.table_name)
+    return MessageStore(cloud.developer(endpoint)("dynamodb"), table_name=deployment.table_name)
 
 
 PumpFactory = Callable[..., StreamPump]
@@ -93,20 +102,19 @@ def make_pump(
     """A pump of the deployed mapping whose checkpoint starts at the stream's current end, so a
     test sees only the records it writes. Pumps made in one test share the checkpoint file.
     Its stream reads and failure deliveries run as the execution role, as Lambda's do."""
-    mapping = find_mapping(endpoint, deployed_function.config.name)
+    mapping = find_mapping(cloud.developer(endpoint), deployed_function.config.name)
     checkpoint_file = tmp_path / "pump" / f"{mapping.uuid}.json"
-    streams = cloud.client("dynamodbstreams", endpoint)
+    streams = cloud.developer(endpoint)("dynamodbstreams")
     checkpoints = Checkpoints(checkpoint_file, mapping.stream_arn)
     for record in read_records(streams, mapping.stream_arn):
         checkpoints.advance(record["ShardId"], record["dynamodb"]["SequenceNumber"])
 
-    session = mapping_session(endpoint, deployment)
+    clients = mapping_clients(endpoint, deployment)
 
     def build(handler: Handler | None = None, **options: Any) -> StreamPump:
-        options.setdefault("clients", lambda service: authz.role_client(service, endpoint, session))
+        options.setdefault("clients", clients)
         options.setdefault("log", lambda _line: None)
         return StreamPump(
-            endpoint=endpoint,
             mapping=mapping,
             handler=handler or deployed_function,
             checkpoints=Checkpoints(checkpoint_file, mapping.stream_arn),

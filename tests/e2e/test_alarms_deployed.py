@@ -43,9 +43,9 @@ def _user(handle: str) -> User:
 
 
 def _metrics(endpoint: str, deployment: deploy.Deployment) -> LambdaMetrics:
-    mapping = find_mapping(endpoint, deployment.function_name)
+    mapping = find_mapping(cloud.developer(endpoint), deployment.function_name)
     return LambdaMetrics(
-        cloud.client("cloudwatch", endpoint),
+        cloud.developer(endpoint)("cloudwatch"),
         function_name=deployment.function_name,
         mapping_uuid=mapping.uuid,
         event_counts=mapping.event_count_metrics,
@@ -68,7 +68,7 @@ def test_the_error_alarm_goes_to_alarm_when_the_handler_raises_and_back_to_ok(
     store: MessageStore,
 ) -> None:
     lines: list[str] = []
-    evaluator = AlarmEvaluator(endpoint, speed=SPEED, log=lines.append)
+    evaluator = AlarmEvaluator(cloud.developer(endpoint), speed=SPEED, log=lines.append)
     errors_alarm = f"{deployment.stack_name}-Errors"
     evaluator.evaluate()
 
@@ -91,7 +91,7 @@ def test_the_error_alarm_goes_to_alarm_when_the_handler_raises_and_back_to_ok(
     assert any(line.startswith(f"ALARM {errors_alarm}: Threshold Crossed: 1 out") for line in lines)
     assert f"{errors_alarm} ALARM->OK" in evaluator.summary()
     # Recorded on the alarm: its last change, OK, and the reason for it.
-    cloudwatch = cloud.client("cloudwatch", endpoint)
+    cloudwatch = cloud.developer(endpoint)("cloudwatch")
     [described] = cloudwatch.describe_alarms(AlarmNames=[errors_alarm])["MetricAlarms"]
     assert described["StateValue"] == "OK"
     assert described["StateReason"].startswith("Threshold Crossed: 0 out of the last 1")
@@ -109,7 +109,7 @@ def sweep(evaluator: AlarmEvaluator, start: float, end: float) -> list[Any]:
 
 def alarm_topic(endpoint: str, deployment: deploy.Deployment) -> str:
     """The stack's one topic (moto reports no outputs for a stack made by a change set)."""
-    resources = cloud.client("cloudformation", endpoint).list_stack_resources(
+    resources = cloud.developer(endpoint)("cloudformation").list_stack_resources(
         StackName=deployment.stack_name
     )["StackResourceSummaries"]
     [topic] = [r["PhysicalResourceId"] for r in resources if r["ResourceType"] == "AWS::SNS::Topic"]
@@ -126,9 +126,9 @@ def test_every_metric_the_alarms_and_the_dashboard_read_is_published(
     """Exact names and dimension values: a misspelled metric or a wrong dimension fails here."""
     store.create_message_group(_user("metered"), _user("meterer"), "one message, processed")
     make_pump(metrics=_metrics(endpoint, deployment)).run_until_idle()
-    AlarmEvaluator(endpoint, speed=SPEED).publish_storage_metrics()
+    AlarmEvaluator(cloud.developer(endpoint), speed=SPEED).publish_storage_metrics()
 
-    cloudwatch = cloud.client("cloudwatch", endpoint)
+    cloudwatch = cloud.developer(endpoint)("cloudwatch")
     published = {
         (
             m["Namespace"],

@@ -16,13 +16,10 @@ from botocore.exceptions import ClientError
 from cruddur_messages import schema
 from local import authz, cloud, deploy
 
-pytestmark = pytest.mark.e2e
-
 
 @pytest.fixture(scope="module")
 def function_ddb(endpoint: str, deployment: deploy.Deployment) -> Any:
-    credentials = authz.function_credentials(endpoint, deployment.function_name)
-    return authz.role_client("dynamodb", endpoint, credentials)
+    return authz.function_clients(cloud.developer(endpoint), deployment.function_name)("dynamodb")
 
 
 def _group_row(owner: str, group: str) -> dict[str, Any]:
@@ -73,7 +70,7 @@ def test_the_deployed_leading_keys_condition_denies_a_message_write(
 @pytest.fixture
 def endpoint_admitting_only_query(endpoint: str) -> Iterator[None]:
     """The deployed gateway endpoint's policy narrowed to Query, restored afterwards."""
-    ec2 = cloud.client("ec2", endpoint)
+    ec2 = cloud.developer(endpoint)("ec2")
     (gateway,) = [
         e
         for e in ec2.describe_vpc_endpoints()["VpcEndpoints"]
@@ -112,8 +109,10 @@ def test_the_functions_calls_pass_the_deployed_vpcs_gateway_endpoint(
 def test_the_mappings_session_reads_the_stream_and_writes_to_the_failure_bucket(
     endpoint: str, deployment: deploy.Deployment
 ) -> None:
-    credentials = authz.mapping_credentials(endpoint, deployment.function_name)
-    streams = authz.role_client("dynamodbstreams", endpoint, credentials)
+    """Each of the session's five calls is evaluated against the role, and allowed."""
+    mapping = authz.mapping_clients(cloud.developer(endpoint), deployment.function_name)
+    streams = mapping("dynamodbstreams")
+    before = authz.audit_counts(endpoint)
     (stream,) = [
         s for s in streams.list_streams()["Streams"] if s["TableName"] == deployment.table_name
     ]
@@ -123,30 +122,44 @@ def test_the_mappings_session_reads_the_stream_and_writes_to_the_failure_bucket(
     )["ShardIterator"]
     streams.get_records(ShardIterator=iterator, Limit=1)
     assert deployment.failure_bucket is not None
-    s3 = authz.role_client("s3", endpoint, credentials)
+    s3 = mapping("s3")
     key = f"probe/{uuid.uuid4()}"
     s3.put_object(Bucket=deployment.failure_bucket, Key=key, Body=b"{}")
+    after = authz.audit_counts(endpoint)
     # Not a real failure record: take it back out with the development credentials.
-    cloud.client("s3", endpoint).delete_object(Bucket=deployment.failure_bucket, Key=key)
+    cloud.developer(endpoint)("s3").delete_object(Bucket=deployment.failure_bucket, Key=key)
+    # At least: a worker's log lines may be shipped, by the same role, meanwhile.
+    assert after["authorized"] - before["authorized"] >= 5
+    assert after["denied"] == before["denied"]
 
 
 def test_the_roles_log_permissions_cover_the_functions_log_streams(
     endpoint: str, deployment: deploy.Deployment
 ) -> None:
     """The deployed grant is the log group's CloudFormation ARN (`...:log-group:NAME:*` in AWS):
-    the function's log streams are under it."""
-    resources = cloud.client("cloudformation", endpoint).list_stack_resources(
+    the function's log streams are under it, and no other group's are."""
+    resources = cloud.developer(endpoint)("cloudformation").list_stack_resources(
         StackName=deployment.stack_name
     )["StackResourceSummaries"]
     (group,) = [
         r["PhysicalResourceId"] for r in resources if r["ResourceType"] == "AWS::Logs::LogGroup"
     ]
-    credentials = authz.mapping_credentials(endpoint, deployment.function_name)
-    logs = authz.role_client("logs", endpoint, credentials)
+    logs = authz.mapping_clients(cloud.developer(endpoint), deployment.function_name)("logs")
     stream = f"2024/01/01/[$LATEST]{uuid.uuid4().hex}"
+    before = authz.audit_counts(endpoint)
     logs.create_log_stream(logGroupName=group, logStreamName=stream)
     logs.put_log_events(
         logGroupName=group,
         logStreamName=stream,
         logEvents=[{"timestamp": 1_700_000_000_000, "message": "probe"}],
     )
+    allowed = authz.audit_counts(endpoint)
+    assert allowed["authorized"] - before["authorized"] >= 2  # (and log shipping, meanwhile)
+    assert allowed["denied"] == before["denied"]
+
+    other_group = f"/aws/lambda/not-{deployment.function_name}"
+    cloud.developer(endpoint)("logs").create_log_group(logGroupName=other_group)
+    with pytest.raises(ClientError) as error:
+        logs.create_log_stream(logGroupName=other_group, logStreamName=stream)
+    assert error.value.response["Error"]["Code"] == "AccessDeniedException"
+    assert authz.audit_counts(endpoint)["denied"] == allowed["denied"] + 1

@@ -26,7 +26,6 @@ from local.runtime.function import FunctionConfig
 from local.runtime.worker import ExecutionEnvironment
 from tools import failure_records
 
-pytestmark = pytest.mark.e2e
 PumpFactory = Callable[..., StreamPump]
 Edit = Callable[[dict[str, Any]], None]
 
@@ -49,8 +48,8 @@ def _parsed(document: str | dict[str, Any]) -> dict[str, Any]:
 def _role_policy_edited(endpoint: str, deployment: deploy.Deployment, edit: Edit) -> Iterator[None]:
     """The function's execution role with `edit` applied to each statement of its inline
     policies (a statement left without actions is removed); the deployed documents after."""
-    iam = cloud.client("iam", endpoint)
-    role_arn = cloud.client("lambda", endpoint).get_function_configuration(
+    iam = cloud.developer(endpoint)("iam")
+    role_arn = cloud.developer(endpoint)("lambda").get_function_configuration(
         FunctionName=deployment.function_name
     )["Role"]
     role = role_arn.rsplit("/", 1)[-1]
@@ -82,7 +81,7 @@ def _without(*actions: str) -> Edit:
 
 
 def _failure_keys(endpoint: str, bucket: str) -> set[str]:
-    listed = cloud.client("s3", endpoint).list_objects_v2(
+    listed = cloud.developer(endpoint)("s3").list_objects_v2(
         Bucket=bucket, Prefix=failure_records.KEY_PREFIX
     )
     return {obj["Key"] for obj in listed.get("Contents", [])}
@@ -112,7 +111,7 @@ def test_a_role_without_delete_item_fails_the_batch_until_it_is_kept_in_the_buck
     # Each attempt's DeleteItem was denied by the role, and nothing else was.
     assert after["denied"] - before["denied"] == stats.invocations
     (key,) = _failure_keys(endpoint, deployment.failure_bucket) - before_keys
-    body = cloud.client("s3", endpoint).get_object(Bucket=deployment.failure_bucket, Key=key)
+    body = cloud.developer(endpoint)("s3").get_object(Bucket=deployment.failure_bucket, Key=key)
     failure = failure_records.parse(body["Body"].read())
     assert failure.condition == "RetryAttemptsExhausted"
     assert [r["dynamodb"]["NewImage"]["sk"]["S"] for r in failure.records] == [second.created_at]
@@ -149,7 +148,7 @@ def test_a_handler_writing_a_message_item_is_denied_by_leading_keys(
     dynamodb:LeadingKeys condition (GRP# only) denies it."""
     assert schema.PARTITION_KEY == "pk" and schema.MESSAGE_PREFIX == "MSG#"
     (tmp_path / "handler.py").write_text(_WRITES_A_MESSAGE)
-    deployed = cloud.client("lambda", endpoint).get_function_configuration(
+    deployed = cloud.developer(endpoint)("lambda").get_function_configuration(
         FunctionName=deployment.function_name
     )
     config = FunctionConfig(
@@ -166,7 +165,7 @@ def test_a_handler_writing_a_message_item_is_denied_by_leading_keys(
         config,
         tmp_path,
         endpoint=endpoint,
-        credentials=lambda: authz.function_credentials(endpoint, name),
+        credentials=lambda: authz.function_credentials(cloud.developer(endpoint), name),
         echo=lambda _line: None,
     ) as environment:
         answer = environment({"Records": []})

@@ -24,8 +24,6 @@ from tools import failure_records
 
 PumpFactory = Callable[..., StreamPump]
 
-pytestmark = pytest.mark.e2e
-
 
 def _user(name: str) -> User:
     return User(uuid=str(uuid.uuid4()), display_name=name.title(), handle=name)
@@ -45,10 +43,10 @@ def _sequence(record: dict[str, Any]) -> str:
 
 def test_deploy_creates_the_local_stage(endpoint: str, deployment: deploy.Deployment) -> None:
     """`cdk deploy -c stage=local` completes and leaves the table, function and mapping."""
-    cfn = cloud.client("cloudformation", endpoint)
+    cfn = cloud.developer(endpoint)("cloudformation")
     (stack,) = cfn.describe_stacks(StackName=deployment.stack_name)["Stacks"]
     assert stack["StackStatus"] == "CREATE_COMPLETE"
-    mappings = cloud.client("lambda", endpoint).list_event_source_mappings(
+    mappings = cloud.developer(endpoint)("lambda").list_event_source_mappings(
         FunctionName=deployment.function_name
     )["EventSourceMappings"]
     assert len(mappings) == 1
@@ -60,7 +58,7 @@ def test_deployed_table_matches_the_schema_module(
 ) -> None:
     """Keys, GSI (keys and projection) and stream of the deployed table are the schema's."""
     expected = schema.create_table_kwargs(deployment.table_name)
-    table = cloud.client("dynamodb", endpoint).describe_table(TableName=deployment.table_name)
+    table = cloud.developer(endpoint)("dynamodb").describe_table(TableName=deployment.table_name)
     table = table["Table"]
     assert table["KeySchema"] == expected["KeySchema"]
     assert sorted(table["AttributeDefinitions"], key=str) == sorted(
@@ -168,7 +166,7 @@ def test_pump_restarted_after_a_crash_mid_batch_applies_every_message_once(
 
 def _failure_objects(endpoint: str, bucket: str) -> dict[str, bytes]:
     """Key -> body of every failure object Lambda's layout puts under aws/lambda/."""
-    s3 = cloud.client("s3", endpoint)
+    s3 = cloud.developer(endpoint)("s3")
     listed = s3.list_objects_v2(Bucket=bucket, Prefix=failure_records.KEY_PREFIX)
     return {
         obj["Key"]: s3.get_object(Bucket=bucket, Key=obj["Key"])["Body"].read()
@@ -231,7 +229,7 @@ def test_failing_record_is_retried_then_kept_in_the_failure_bucket(
     (record,) = failure.records
     assert record["dynamodb"]["NewImage"]["sk"]["S"] == poison.created_at
     assert failure.start_sequence_number == failure.end_sequence_number == _sequence(record)
-    assert replay_records(endpoint, document) == failure.records
+    assert replay_records(cloud.developer(endpoint), document) == failure.records
 
 
 def test_second_deploy_is_a_no_op(
@@ -244,7 +242,7 @@ def test_second_deploy_is_a_no_op(
     again = deploy.deploy(endpoint, output_dir=tmp_path / "cdk.out", log=lambda _line: None)
 
     assert again == deployment
-    (stack,) = cloud.client("cloudformation", endpoint).describe_stacks(
+    (stack,) = cloud.developer(endpoint)("cloudformation").describe_stacks(
         StackName=deployment.stack_name
     )["Stacks"]
     assert stack["StackStatus"] == "CREATE_COMPLETE"

@@ -30,8 +30,6 @@ from local.pump import (
 from local.stream_events import passes_message_filter, read_records
 from tools import failure_records
 
-pytestmark = pytest.mark.e2e
-
 CONVERSATIONS: Final = 6
 # Ten of the local stage's 10-record batches: the kill lands after the first, with nine to go.
 MESSAGES: Final = 100
@@ -127,7 +125,7 @@ def _wait_until_caught_up(
 
 def _failure_objects(endpoint: str, bucket: str) -> int:
     """Failure records in the on-failure bucket (Lambda's key layout, under aws/lambda/)."""
-    s3 = cloud.client("s3", endpoint)
+    s3 = cloud.developer(endpoint)("s3")
     pages = s3.get_paginator("list_objects_v2").paginate(
         Bucket=bucket, Prefix=failure_records.KEY_PREFIX
     )
@@ -143,9 +141,9 @@ def _checkpoint_file(state_dir: Path, endpoint: str) -> Path:
 def state_dir(endpoint: str, deployment: deploy.Deployment, tmp_path: Path) -> Path:
     """The pump's state directory, its checkpoint at the stream's current end, so the pump
     sees only this test's records."""
-    mapping = find_mapping(endpoint, deployment.function_name)
+    mapping = find_mapping(cloud.developer(endpoint), deployment.function_name)
     checkpoints = Checkpoints(_checkpoint_file(tmp_path, endpoint), mapping.stream_arn)
-    for record in read_records(cloud.client("dynamodbstreams", endpoint), mapping.stream_arn):
+    for record in read_records(cloud.developer(endpoint)("dynamodbstreams"), mapping.stream_arn):
         checkpoints.advance(record["ShardId"], record["dynamodb"]["SequenceNumber"])
     return tmp_path
 
@@ -169,9 +167,9 @@ def test_pump_process_killed_mid_stream_applies_every_message_exactly_once(
     """SIGKILLed after its first batch of a 100-message stream and started again, the pump
     leaves every conversation as if it had never crashed: both participants' rows at the last
     message, one row each, and nothing in the failure bucket."""
-    mapping = find_mapping(endpoint, deployment.function_name)
+    mapping = find_mapping(cloud.developer(endpoint), deployment.function_name)
     checkpoint_file = _checkpoint_file(state_dir, endpoint)
-    streams = cloud.client("dynamodbstreams", endpoint)
+    streams = cloud.developer(endpoint)("dynamodbstreams")
     assert deployment.failure_bucket is not None
     failures_before = _failure_objects(endpoint, deployment.failure_bucket)
 

@@ -12,15 +12,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from cruddur_messages.models import User
 from cruddur_messages.store import MessageStore
 from local import cloud, deploy
 from local.pump import StreamPump
 from tools import failure_records
 
-pytestmark = pytest.mark.e2e
 PumpFactory = Callable[..., StreamPump]
 REPLAY = Path(__file__).resolve().parents[2] / "bin" / "ddb" / "replay-failures"
 
@@ -34,7 +31,7 @@ def _replay(*args: str, endpoint: str, table: str) -> subprocess.CompletedProces
 
 
 def _keys(endpoint: str, bucket: str, prefix: str) -> set[str]:
-    listed = cloud.client("s3", endpoint).list_objects_v2(Bucket=bucket, Prefix=prefix)
+    listed = cloud.developer(endpoint)("s3").list_objects_v2(Bucket=bucket, Prefix=prefix)
     return {obj["Key"] for obj in listed.get("Contents", [])}
 
 

@@ -32,7 +32,7 @@ def run_smoke(endpoint: str) -> subprocess.CompletedProcess[str]:
 
 
 def table_keys(endpoint: str, table: str) -> set[tuple[str, str]]:
-    client = cloud.client("dynamodb", endpoint)
+    client = cloud.developer(endpoint)("dynamodb")
     return {
         (item[schema.PARTITION_KEY]["S"], item[schema.SORT_KEY]["S"])
         for page in client.get_paginator("scan").paginate(TableName=table, ConsistentRead=True)
@@ -73,7 +73,7 @@ def test_smoke_passes_and_leaves_the_table_as_it_found_it(
 def test_smoke_fails_in_one_line_when_the_mapping_is_disabled(
     endpoint: str, deployment: deploy.Deployment
 ) -> None:
-    lambda_client = cloud.client("lambda", endpoint)
+    lambda_client = cloud.developer(endpoint)("lambda")
     [mapping] = lambda_client.list_event_source_mappings(FunctionName=deployment.function_name)[
         "EventSourceMappings"
     ]

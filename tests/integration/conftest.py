@@ -1,15 +1,25 @@
-"""Fixtures shared by the pump's integration tests."""
+"""Fixtures shared by the integration tests; every test in this folder is marked `integration`
+(`pytest -m integration` selects them all)."""
 
 from __future__ import annotations
 
 import time
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from cruddur_messages import schema
+
+_HERE = Path(__file__).parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.is_relative_to(_HERE):
+            item.add_marker(pytest.mark.integration)
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from local import cloud
 from local.pump import Checkpoints, MappingSettings, StreamPump
 from local.stream_events import message_filter
 
@@ -32,11 +33,15 @@ def mapping_pump(
         "max_record_age_s": 600,
         "bisect_on_error": True,
     }
-    options: dict[str, Any] = {"log": lambda _line: None, "clock": time.time}
+    # The developer's clients unless a test says otherwise: these mappings have no role.
+    options: dict[str, Any] = {
+        "log": lambda _line: None,
+        "clock": time.time,
+        "clients": cloud.developer(endpoint),
+    }
     options.update({name: overrides.pop(name) for name in _PUMP_OPTIONS if name in overrides})
     settings.update(overrides)
     return StreamPump(
-        endpoint=endpoint,
         mapping=MappingSettings(**settings),
         handler=handler,
         checkpoints=Checkpoints(checkpoint_file, arn),

@@ -20,7 +20,7 @@ SPEED = 60.0
 @pytest.fixture
 def topic_inbox(moto_endpoint: str) -> tuple[str, Any, str]:
     """A topic with an SQS queue subscribed: what the topic publishes, the queue receives."""
-    sns, sqs = cloud.client("sns", moto_endpoint), cloud.client("sqs", moto_endpoint)
+    sns, sqs = cloud.developer(moto_endpoint)("sns"), cloud.developer(moto_endpoint)("sqs")
     topic = sns.create_topic(Name=f"alarms-{uuid.uuid4().hex[:8]}")["TopicArn"]
     queue = sqs.create_queue(QueueName=f"inbox-{uuid.uuid4().hex[:8]}")["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])
@@ -52,7 +52,7 @@ def test_a_3_of_5_alarm_goes_to_alarm_and_back_to_ok(
     moto_endpoint: str, topic_inbox: tuple[str, Any, str]
 ) -> None:
     topic, sqs, queue = topic_inbox
-    cloudwatch = cloud.client("cloudwatch", moto_endpoint)
+    cloudwatch = cloud.developer(moto_endpoint)("cloudwatch")
     function = f"fn-{uuid.uuid4().hex[:8]}"
     name = f"{function}-IteratorAge"
     cloudwatch.put_metric_alarm(
@@ -71,7 +71,7 @@ def test_a_3_of_5_alarm_goes_to_alarm_and_back_to_ok(
         OKActions=[topic],
     )
     lines: list[str] = []
-    evaluator = AlarmEvaluator(moto_endpoint, speed=SPEED, log=lines.append)
+    evaluator = AlarmEvaluator(cloud.developer(moto_endpoint), speed=SPEED, log=lines.append)
     period = real_period_s(60, SPEED)
     assert period == 1
     base = float(int(datetime.now(tz=UTC).timestamp()) - 60)  # whole seconds, in the past

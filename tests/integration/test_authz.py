@@ -49,7 +49,7 @@ class World:
     bucket: str
 
     def client(self, service: str, credentials: Mapping[str, str]) -> Any:
-        return authz.role_client(service, self.endpoint, credentials)
+        return cloud.Clients(self.endpoint, credentials, identity="a role's session")(service)
 
 
 def processor_policy(table_arn: str, *, write_actions: list[str]) -> dict[str, Any]:
@@ -112,11 +112,11 @@ def _zip() -> bytes:
 def world(moto_endpoint: str) -> Iterator[World]:
     suffix = uuid.uuid4().hex[:8]
     account = cloud.account_id(moto_endpoint)
-    ddb = cloud.client("dynamodb", moto_endpoint)
+    ddb = cloud.developer(moto_endpoint)("dynamodb")
     table = f"authz-{suffix}"
     ddb.create_table(**schema.create_table_kwargs(table))
     table_arn = f"arn:aws:dynamodb:{REGION}:{account}:table/{table}"
-    iam = cloud.client("iam", moto_endpoint)
+    iam = cloud.developer(moto_endpoint)("iam")
     role = iam.create_role(
         RoleName=f"processor-{suffix}", AssumeRolePolicyDocument=json.dumps(TRUST)
     )
@@ -125,7 +125,7 @@ def world(moto_endpoint: str) -> Iterator[World]:
     iam.put_role_policy(
         RoleName=role_name, PolicyName="StreamProcessor", PolicyDocument=json.dumps(policy)
     )
-    ec2 = cloud.client("ec2", moto_endpoint)
+    ec2 = cloud.developer(moto_endpoint)("ec2")
     vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
     subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.9.1.0/24")["Subnet"]["SubnetId"]
     route_table = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
@@ -142,7 +142,7 @@ def world(moto_endpoint: str) -> Iterator[World]:
         ),
     )["VpcEndpoint"]["VpcEndpointId"]
     function = f"processor-{suffix}"
-    cloud.client("lambda", moto_endpoint).create_function(
+    cloud.developer(moto_endpoint)("lambda").create_function(
         FunctionName=function,
         Runtime="python3.12",
         Role=role_arn,
@@ -151,7 +151,7 @@ def world(moto_endpoint: str) -> Iterator[World]:
         VpcConfig={"SubnetIds": [subnet], "SecurityGroupIds": []},
     )
     bucket = f"failures-{suffix}"
-    cloud.client("s3", moto_endpoint).create_bucket(Bucket=bucket)
+    cloud.developer(moto_endpoint)("s3").create_bucket(Bucket=bucket)
     yield World(moto_endpoint, account, table, table_arn, function, role_arn, endpoint_id, bucket)
     ddb.delete_table(TableName=table)
 
@@ -169,7 +169,9 @@ def group_row(owner: str) -> dict[str, Any]:
 
 
 def test_the_processors_calls_on_group_rows_are_allowed(world: World) -> None:
-    ddb = world.client("dynamodb", authz.function_credentials(world.endpoint, world.function))
+    ddb = world.client(
+        "dynamodb", authz.function_credentials(cloud.developer(world.endpoint), world.function)
+    )
     ddb.put_item(TableName=world.table, Item=group_row("u1"))
     rows = ddb.query(
         TableName=world.table,
@@ -184,7 +186,9 @@ def test_the_processors_calls_on_group_rows_are_allowed(world: World) -> None:
 
 
 def test_a_message_item_is_denied_by_the_leading_keys_condition(world: World) -> None:
-    ddb = world.client("dynamodb", authz.function_credentials(world.endpoint, world.function))
+    ddb = world.client(
+        "dynamodb", authz.function_credentials(cloud.developer(world.endpoint), world.function)
+    )
     before = authz.AUDIT.denied
     item = {schema.PARTITION_KEY: {"S": f"{schema.MESSAGE_PREFIX}g"}, schema.SORT_KEY: {"S": "1"}}
     with pytest.raises(ClientError) as error:
@@ -198,14 +202,14 @@ def test_a_message_item_is_denied_by_the_leading_keys_condition(world: World) ->
     )
     assert authz.AUDIT.denied == before + 1
     # Nothing was written: the denial comes before moto serves the request.
-    scan = cloud.client("dynamodb", world.endpoint).scan(TableName=world.table)
+    scan = cloud.developer(world.endpoint)("dynamodb").scan(TableName=world.table)
     assert all(
         i[schema.PARTITION_KEY]["S"] != item[schema.PARTITION_KEY]["S"] for i in scan["Items"]
     )
 
 
 def test_a_policy_without_delete_item_denies_the_delete(world: World) -> None:
-    iam = cloud.client("iam", world.endpoint)
+    iam = cloud.developer(world.endpoint)("iam")
     role_name = world.role.rsplit("/", 1)[1]
     iam.put_role_policy(
         RoleName=role_name,
@@ -215,7 +219,9 @@ def test_a_policy_without_delete_item_denies_the_delete(world: World) -> None:
         ),
     )
     try:
-        ddb = world.client("dynamodb", authz.function_credentials(world.endpoint, world.function))
+        ddb = world.client(
+            "dynamodb", authz.function_credentials(cloud.developer(world.endpoint), world.function)
+        )
         ddb.put_item(TableName=world.table, Item=group_row("u2"))
         key = {name: group_row("u2")[name] for name in (schema.PARTITION_KEY, schema.SORT_KEY)}
         with pytest.raises(ClientError) as error:
@@ -235,11 +241,13 @@ def test_a_policy_without_delete_item_denies_the_delete(world: World) -> None:
 
 
 def test_an_endpoint_policy_admitting_only_query_denies_the_put(world: World) -> None:
-    ec2 = cloud.client("ec2", world.endpoint)
+    ec2 = cloud.developer(world.endpoint)("ec2")
     only_query = endpoint_policy(world.table_arn, world.account, ["dynamodb:Query"])
     ec2.modify_vpc_endpoint(VpcEndpointId=world.endpoint_id, PolicyDocument=json.dumps(only_query))
     try:
-        ddb = world.client("dynamodb", authz.function_credentials(world.endpoint, world.function))
+        ddb = world.client(
+            "dynamodb", authz.function_credentials(cloud.developer(world.endpoint), world.function)
+        )
         with pytest.raises(ClientError) as error:
             ddb.put_item(TableName=world.table, Item=group_row("u3"))
         assert _denial(error)[1].endswith(
@@ -247,7 +255,7 @@ def test_an_endpoint_policy_admitting_only_query_denies_the_put(world: World) ->
         )
         # The pump's session is outside the VPC: the endpoint policy does not apply to it.
         outside = world.client(
-            "dynamodb", authz.mapping_credentials(world.endpoint, world.function)
+            "dynamodb", authz.mapping_credentials(cloud.developer(world.endpoint), world.function)
         )
         outside.put_item(TableName=world.table, Item=group_row("u3"))
     finally:
@@ -261,9 +269,10 @@ def test_an_endpoint_policy_admitting_only_query_denies_the_put(world: World) ->
 
 def test_stream_reads_are_authorized_against_the_role(world: World) -> None:
     streams = world.client(
-        "dynamodbstreams", authz.mapping_credentials(world.endpoint, world.function)
+        "dynamodbstreams",
+        authz.mapping_credentials(cloud.developer(world.endpoint), world.function),
     )
-    stream_arn = cloud.client("dynamodb", world.endpoint).describe_table(TableName=world.table)[
+    stream_arn = cloud.developer(world.endpoint)("dynamodb").describe_table(TableName=world.table)[
         "Table"
     ]["LatestStreamArn"]
     shard = streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"][0]
@@ -277,7 +286,9 @@ def test_stream_reads_are_authorized_against_the_role(world: World) -> None:
 
 
 def test_an_s3_put_without_permission_is_denied_as_s3_denies(world: World) -> None:
-    s3 = world.client("s3", authz.mapping_credentials(world.endpoint, world.function))
+    s3 = world.client(
+        "s3", authz.mapping_credentials(cloud.developer(world.endpoint), world.function)
+    )
     with pytest.raises(ClientError) as error:
         s3.put_object(Bucket=world.bucket, Key="batch.json", Body=b"{}")
     assert error.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
@@ -287,7 +298,9 @@ def test_an_s3_put_without_permission_is_denied_as_s3_denies(world: World) -> No
 
 
 def test_a_call_the_authorizer_does_not_model_is_refused(world: World) -> None:
-    ddb = world.client("dynamodb", authz.function_credentials(world.endpoint, world.function))
+    ddb = world.client(
+        "dynamodb", authz.function_credentials(cloud.developer(world.endpoint), world.function)
+    )
     with pytest.raises(ClientError) as error:
         ddb.create_table(**schema.create_table_kwargs(f"never-{uuid.uuid4().hex[:8]}"))
     code, message = _denial(error)
@@ -298,19 +311,21 @@ def test_a_call_the_authorizer_does_not_model_is_refused(world: World) -> None:
 def test_development_credentials_are_not_evaluated(world: World) -> None:
     before = (authz.AUDIT.authorized, authz.AUDIT.denied)
     item = {schema.PARTITION_KEY: {"S": f"{schema.MESSAGE_PREFIX}dev"}, schema.SORT_KEY: {"S": "1"}}
-    cloud.client("dynamodb", world.endpoint).put_item(TableName=world.table, Item=item)
+    cloud.developer(world.endpoint)("dynamodb").put_item(TableName=world.table, Item=item)
     assert (authz.AUDIT.authorized, authz.AUDIT.denied) == before
 
 
 def test_sessions_of_roles_no_function_runs_as_are_not_evaluated(world: World) -> None:
     """As the CDK CLI's sessions of its bootstrap roles: assumed from the development
     credentials, for tooling, not for a deployed function."""
-    iam = cloud.client("iam", world.endpoint)
+    iam = cloud.developer(world.endpoint)("iam")
     tooling = iam.create_role(
         RoleName=f"tooling-{uuid.uuid4().hex[:8]}", AssumeRolePolicyDocument=json.dumps(TRUST)
     )["Role"]["Arn"]
     before = (authz.AUDIT.authorized, authz.AUDIT.denied)
-    credentials = authz.assume_role_credentials(world.endpoint, tooling, "aws-cdk-tooling")
+    credentials = authz.assume_role_credentials(
+        cloud.developer(world.endpoint), tooling, "aws-cdk-tooling"
+    )
     world.client("dynamodb", credentials).describe_table(TableName=world.table)
     assert (authz.AUDIT.authorized, authz.AUDIT.denied) == before
 

@@ -17,8 +17,6 @@ from cruddur_messages import schema
 from local import capacity, cloud, server
 from local.capacity import responses
 
-pytestmark = pytest.mark.integration
-
 KB = 1024
 GSI = schema.GSI_NAME
 

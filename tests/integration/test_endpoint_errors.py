@@ -12,13 +12,21 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from click.testing import CliRunner
 
+from local import cloud
 from tools.cli import cli
 
 NO_RETRIES = Config(retries={"total_max_attempts": 1})
 
 
 def client(service: str, endpoint: str, region: str) -> Any:
-    return boto3.client(service, endpoint_url=endpoint, region_name=region, config=NO_RETRIES)
+    return boto3.client(
+        service,
+        endpoint_url=endpoint,
+        region_name=region,
+        aws_access_key_id=cloud.DUMMY_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=cloud.DUMMY_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        config=NO_RETRIES,
+    )
 
 
 @pytest.mark.parametrize(

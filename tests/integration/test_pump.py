@@ -59,7 +59,7 @@ def arn(dynamodb_client: Any, table_name: str) -> str:
 @pytest.fixture
 def failure_queue(endpoint: str) -> Iterator[tuple[str, str]]:
     """(ARN, URL) of a fresh SQS queue in moto, the mapping's on-failure destination."""
-    sqs = cloud.client("sqs", endpoint)
+    sqs = cloud.developer(endpoint)("sqs")
     url = sqs.create_queue(QueueName=f"pump-failures-{uuid.uuid4().hex[:8]}")["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
     yield queue_arn["Attributes"]["QueueArn"], url
@@ -67,7 +67,7 @@ def failure_queue(endpoint: str) -> Iterator[tuple[str, str]]:
 
 
 def _failures(endpoint: str, queue_url: str) -> list[dict[str, Any]]:
-    sqs = cloud.client("sqs", endpoint)
+    sqs = cloud.developer(endpoint)("sqs")
     found: list[dict[str, Any]] = []
     while True:
         page = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10)
@@ -92,11 +92,13 @@ def make_pump(endpoint: str, arn: str, tmp_path: Path) -> PumpFactory:
     return build
 
 
-def _writing_on_first_drain(endpoint: str, write: Callable[[], None]) -> Callable[[str], Any]:
+def _writing_on_first_drain(endpoint: str, write: Callable[[], None]) -> cloud.Clients:
     """The pump's clients (its `clients` option), whose Streams client calls `write` once, right
     after the first GetRecords that finds the shard drained: a record that arrives while the pump
     holds a partial batch. botocore's event hooks are the one way to act at that exact point."""
-    streams = cloud.client("dynamodbstreams", endpoint)
+    # Its own factory: the hook must not reach the process's shared developer clients.
+    developer = cloud.Clients(endpoint, cloud.DUMMY_CREDENTIALS, identity="developer")
+    streams = developer("dynamodbstreams")
     fired = False
 
     def after_get_records(parsed: dict[str, Any], **_kwargs: Any) -> None:
@@ -106,9 +108,7 @@ def _writing_on_first_drain(endpoint: str, write: Callable[[], None]) -> Callabl
             write()
 
     streams.meta.events.register("after-call.dynamodb-streams.GetRecords", after_get_records)
-    return lambda service: (
-        streams if service == "dynamodbstreams" else cloud.client(service, endpoint)
-    )
+    return developer
 
 
 def test_records_arriving_within_the_batching_window_share_one_batch(

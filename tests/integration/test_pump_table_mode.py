@@ -177,7 +177,7 @@ def test_on_failure_takes_a_bucket_arn_or_a_queue(
 ) -> None:
     """`--on-failure`: an S3 bucket by ARN (Lambda writes the whole batch there), or an SQS
     queue by ARN or name (a pointer only), on the table's endpoint."""
-    mapping = table_mapping(moto_endpoint, table_name, on_failure=given)
+    mapping = table_mapping(cloud.developer(moto_endpoint), table_name, on_failure=given)
 
     account = mapping.stream_arn.split(":")[4]
     assert mapping.on_failure_arn == expected.format(account=account)

@@ -130,7 +130,8 @@ def environment_factory(
             _config(**overrides),
             _package(tmp_path, source),
             endpoint=moto_endpoint,
-            logs_client=cloud.client("logs", moto_endpoint),
+            credentials=cloud.DUMMY_CREDENTIALS,
+            logs_client=cloud.developer(moto_endpoint)("logs"),
             echo=lines.append,
         )
         made.append(environment)
@@ -207,7 +208,7 @@ def test_json_log_lines_reach_the_log_group(
     group = environment.config.log_group
     environment.close()  # flushes the stream
 
-    logs = cloud.client("logs", moto_endpoint)
+    logs = cloud.developer(moto_endpoint)("logs")
     (stream,) = logs.describe_log_streams(logGroupName=group)["logStreams"]
     assert LOG_STREAM_NAME.match(stream["logStreamName"])
     events = logs.get_log_events(logGroupName=group, logStreamName=stream["logStreamName"])
@@ -255,7 +256,7 @@ def test_outgrowing_memory_size_is_an_error_and_a_cold_start(
 @pytest.fixture
 def bucket(moto_endpoint: str) -> str:
     name = f"pump-failures-{uuid.uuid4().hex[:8]}"
-    cloud.client("s3", moto_endpoint).create_bucket(Bucket=name)
+    cloud.developer(moto_endpoint)("s3").create_bucket(Bucket=name)
     return name
 
 
@@ -300,7 +301,7 @@ def test_a_timed_out_batch_is_retried_bisected_and_kept_in_s3(  # noqa: PLR0917 
     environment(_event("next"))
     assert environment.inits == 4
     assert environment.last_report["cold"]
-    s3 = cloud.client("s3", moto_endpoint)
+    s3 = cloud.developer(moto_endpoint)("s3")
     (obj,) = s3.list_objects_v2(Bucket=bucket)["Contents"]
     shard_id = stats.failure_messages[0]["DDBStreamBatchInfo"]["shardId"]
     expected = failure_records.object_key(pump.mapping.uuid, shard_id, datetime.now(UTC))
@@ -393,10 +394,10 @@ def test_the_pump_survives_its_table_being_dropped_and_follows_the_new_one(
 
     pump = _pump(
         moto_endpoint,
-        latest_stream(moto_endpoint, name),
+        latest_stream(cloud.developer(moto_endpoint), name),
         handler,
         tmp_path / "cp.json",
-        follow_stream=lambda: latest_stream(moto_endpoint, name),
+        follow_stream=lambda: latest_stream(cloud.developer(moto_endpoint), name),
         log=said.append,
     )
     put("before")

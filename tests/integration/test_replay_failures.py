@@ -9,16 +9,13 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-import boto3
 import pytest
 from ddb_cli import Ran, run, run_script, tool_env
 
 from cruddur_messages.models import User
 from cruddur_messages.store import MessageStore
-from local import stream_events
+from local import cloud, stream_events
 from tools import failure_records
-
-pytestmark = pytest.mark.integration
 
 
 def replay(*args: str, env: dict[str, str]) -> Ran:
@@ -27,7 +24,7 @@ def replay(*args: str, env: dict[str, str]) -> Ran:
 
 @pytest.fixture
 def s3(moto_endpoint: str) -> Any:
-    return boto3.client("s3", endpoint_url=moto_endpoint, region_name="us-east-1")
+    return cloud.developer(moto_endpoint)("s3")
 
 
 @pytest.fixture
@@ -53,7 +50,7 @@ def test_a_failure_object_round_trips_through_replay(
     bob = User(uuid=str(uuid.uuid4()), display_name="Bob", handle="bob")
     _, first = store.create_message_group(alice, bob, "hello")
     newest = store.create_message(first.group_uuid, bob, "see you")
-    streams = boto3.client("dynamodbstreams", endpoint_url=moto_endpoint)
+    streams = cloud.developer(moto_endpoint)("dynamodbstreams")
     arn = stream_events.stream_arn(dynamodb_client, table_name)
     records = [
         stream_events.lambda_record(r, arn)

@@ -21,8 +21,6 @@ from cruddur_messages.store import (
     WriteConflictError,
 )
 
-pytestmark = pytest.mark.integration
-
 
 def make_user(handle: str) -> User:
     return User(uuid=str(uuid.uuid4()), display_name=handle.title(), handle=handle)

@@ -17,7 +17,6 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 from boto3.dynamodb.types import TypeDeserializer
 
@@ -26,28 +25,25 @@ from bench.fake_dynamodb import FakeDynamoDB
 from cruddur_messages import items, schema
 from cruddur_messages.models import Message, MessageGroup, User
 from cruddur_messages.store import MessageStore
-from local import stream_events
+from local import cloud, stream_events
 from stream_processor import budget
 from stream_processor import handler as handler_module
-
-pytestmark = pytest.mark.integration
 
 _deserializer = TypeDeserializer()
 
 
+def function_environment(endpoint: str, table_name: str) -> contextlib.AbstractContextManager[None]:
+    """This process's environment as the deployed function's, aimed at `endpoint`, for one test:
+    the dummy credentials, the region, the endpoint, the table and index."""
+    names = {schema.TABLE_NAME_ENV: table_name, schema.GSI_NAME_ENV: schema.GSI_NAME}
+    return cloud.offline_environ(endpoint, names)
+
+
 @pytest.fixture
-def run_handler(
-    moto_endpoint: str, table_name: str, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Any]:
+def run_handler(moto_endpoint: str, table_name: str) -> Iterator[Any]:
     """The real handler, configured like the deployed function but aimed at the test server."""
-    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
-    monkeypatch.setenv(schema.TABLE_NAME_ENV, table_name)
-    monkeypatch.setenv(schema.GSI_NAME_ENV, schema.GSI_NAME)
-    handler_module.client.cache_clear()
-    handler_module.names.cache_clear()
-    yield lambda event: handler_module.handler(event, None)
-    handler_module.client.cache_clear()
-    handler_module.names.cache_clear()
+    with function_environment(moto_endpoint, table_name):
+        yield lambda event: handler_module.handler(event, None)
 
 
 @pytest.fixture
@@ -57,7 +53,7 @@ def store(dynamodb_client: Any, table_name: str) -> MessageStore:
 
 @pytest.fixture
 def streams_client(moto_endpoint: str) -> Any:
-    return boto3.client("dynamodbstreams", endpoint_url=moto_endpoint)
+    return cloud.developer(moto_endpoint)("dynamodbstreams")
 
 
 def user(name: str) -> User:
@@ -228,23 +224,15 @@ def silent_endpoint() -> Iterator[str]:
 
 
 def test_an_endpoint_that_never_answers_still_lets_the_invocation_answer_in_time(
-    silent_endpoint: str, monkeypatch: pytest.MonkeyPatch
+    silent_endpoint: str,
 ) -> None:
     """Every call hangs: each gives up after its attempts, no conversation starts once the
     margin is reached, and the invocation returns before its deadline reporting them all."""
-    monkeypatch.setenv("AWS_ENDPOINT_URL", silent_endpoint)
-    monkeypatch.setenv(schema.TABLE_NAME_ENV, "cruddur-messages-hang")
-    monkeypatch.setenv(schema.GSI_NAME_ENV, schema.GSI_NAME)
-    handler_module.client.cache_clear()
-    handler_module.names.cache_clear()
     records = scenarios.quiet_batch(FakeDynamoDB()).records[: 2 * budget.WORKERS + 5]
     deadline_s = budget.CALL_WORST_S + budget.ANSWER_S + 2  # room for one wave only
     started = time.monotonic()
-    try:
+    with function_environment(silent_endpoint, "cruddur-messages-hang"):
         response = handler_module.handler({"Records": records}, scenarios.Context(deadline_s))
-    finally:
-        handler_module.client.cache_clear()
-        handler_module.names.cache_clear()
     elapsed = time.monotonic() - started
     assert elapsed < deadline_s - budget.ANSWER_S
     reported = [f["itemIdentifier"] for f in response["batchItemFailures"]]

@@ -24,11 +24,7 @@ from stream_processor import handler as handler_module
 def processor() -> Iterator[None]:
     names = {schema.TABLE_NAME_ENV: scenarios.TABLE, schema.GSI_NAME_ENV: schema.GSI_NAME}
     with cloud.offline_environ(extra=names):
-        handler_module.names.cache_clear()
-        handler_module.client.cache_clear()
         yield
-    handler_module.names.cache_clear()
-    handler_module.client.cache_clear()
 
 
 def test_the_client_counts_attempts_not_retries_and_pools_a_connection_per_worker() -> None:
@@ -55,10 +51,10 @@ def test_the_lagging_batch_returns_inside_the_timeout_with_every_stale_conversat
     index: one wait, then every stale conversation is at or after the reported checkpoint."""
     fake = FakeDynamoDB(round_trip_s=0.005)
     lagging = scenarios.lagging_batch(fake)
-    fake.attach(handler_module.client())
     timeout = STAGES["prod"].function.timeout_seconds
     started = time.monotonic()
-    response = handler_module.handler({"Records": lagging.records}, scenarios.Context(timeout))
+    with fake.attached(handler_module.client()):
+        response = handler_module.handler({"Records": lagging.records}, scenarios.Context(timeout))
     elapsed = time.monotonic() - started
     assert elapsed < timeout
     reported = [int(f["itemIdentifier"]) for f in response["batchItemFailures"]]
@@ -79,9 +75,9 @@ def test_a_deadline_already_inside_the_margin_starts_nothing_and_reports_everyth
     reported by its first record, so Lambda retries the whole batch from its start."""
     fake = FakeDynamoDB()
     quiet = scenarios.quiet_batch(fake)
-    fake.attach(handler_module.client())
     context = scenarios.Context(budget.CALL_WORST_S)
-    response = handler_module.handler({"Records": quiet.records}, context)
+    with fake.attached(handler_module.client()):
+        response = handler_module.handler({"Records": quiet.records}, context)
     assert sum(fake.requests.values()) == 0
     assert len(response["batchItemFailures"]) == scenarios.BATCH
 
@@ -92,12 +88,8 @@ def test_the_function_refuses_to_run_without_its_table_and_index(
     """No silent fallback to the tools' default table: the error names both variables."""
     monkeypatch.delenv(schema.TABLE_NAME_ENV, raising=False)
     monkeypatch.setenv(schema.GSI_NAME_ENV, " ")
-    handler_module.names.cache_clear()
-    try:
-        with pytest.raises(budget.ConfigurationError, match="DDB_MESSAGE_TABLE and DDB_MESSAGE"):
-            handler_module.handler({"Records": []}, None)
-    finally:
-        handler_module.names.cache_clear()
+    with pytest.raises(budget.ConfigurationError, match="DDB_MESSAGE_TABLE and DDB_MESSAGE"):
+        handler_module.handler({"Records": []}, None)
 
 
 def test_inside_lambda_the_init_phase_fails_with_one_clear_line() -> None:

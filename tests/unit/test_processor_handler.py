@@ -49,7 +49,6 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> Any:
     list of (operation, params) the handler sends."""
     monkeypatch.setenv(schema.TABLE_NAME_ENV, TABLE)
     monkeypatch.setenv(schema.GSI_NAME_ENV, INDEX)
-    handler_module.names.cache_clear()
     client = boto3.client(
         "dynamodb",
         region_name="us-east-1",
@@ -68,7 +67,6 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> Any:
     with stubber:
         yield stubber, sent
         stubber.assert_no_pending_responses()
-    handler_module.names.cache_clear()
 
 
 def stub_update(stubber: Stubber, *, put_error: str | None = None) -> None:
@@ -161,11 +159,7 @@ def test_the_client_is_created_once_per_execution_environment(
         ("AWS_SECRET_ACCESS_KEY", "testing"),
     ):
         monkeypatch.setenv(name, value)
-    handler_module.client.cache_clear()
-    try:
-        assert handler_module.client() is handler_module.client()
-    finally:
-        handler_module.client.cache_clear()
+    assert handler_module.client() is handler_module.client()
 
 
 def test_the_cold_import_loads_nothing_the_handler_does_not_use() -> None:

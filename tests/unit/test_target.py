@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from cruddur_messages import clients
+from cruddur_messages import clients as library_clients
 from local import cloud
 from tools.errors import ToolError
-from tools.target import dynamodb_client, resolve
+from tools.target import clients, resolve
 
 
 @pytest.fixture(autouse=True)
@@ -40,7 +40,7 @@ def test_prod_without_a_region_is_refused(monkeypatch: pytest.MonkeyPatch, tmp_p
 
 
 def test_the_local_client_goes_to_the_target_endpoint() -> None:
-    client = dynamodb_client(resolve(prod=False, environ={}))
+    client = clients(resolve(prod=False, environ={}))("dynamodb")
     assert client.meta.endpoint_url == cloud.endpoint_url()
     assert client.meta.region_name == cloud.REGION
 
@@ -59,11 +59,11 @@ def test_the_tools_and_the_library_take_the_region_by_one_rule(
 ) -> None:
     """AWS_REGION, else AWS_DEFAULT_REGION: the same for --prod, the local target and the
     library's own client (cruddur_messages.clients)."""
-    for name in clients.REGION_VARIABLES:
+    for name in library_clients.REGION_VARIABLES:
         monkeypatch.delenv(name, raising=False)
     for name, value in {**cloud.DUMMY_CREDENTIALS, **env}.items():
         monkeypatch.setenv(name, value)
-    assert clients.configured_region(env) == region
+    assert library_clients.configured_region(env) == region
     assert resolve(prod=True, environ=env).region == region
     assert resolve(prod=False, environ=env).region == region
-    assert clients.dynamodb_client().meta.region_name == region
+    assert library_clients.dynamodb_client().meta.region_name == region

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 import click
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from cruddur_messages import schema
@@ -15,14 +14,6 @@ from tools import failure_records
 from tools.connection import Connection, connect, prod_option, table_option
 from tools.errors import ToolError
 from tools.output import echo_json, local_time, plural, render_table, stdout
-from tools.target import Target, client
-
-
-def _client(target: Target, service: str) -> Any:
-    """A client of `service` for the same target as the command's DynamoDB client."""
-    # A local endpoint serves every bucket under its own host: path-style addresses.
-    local = None if target.prod else Config(s3={"addressing_style": "path"})
-    return client(target, service, local)
 
 
 def find_bucket(lambda_client: Any, table: str) -> str:
@@ -166,8 +157,8 @@ def replay_failures(
     if apply_ and not key:
         raise ToolError("--apply needs the KEY of one failure record (list them without --apply)")
     connection = connect(prod=prod, table=table)
-    s3 = _client(connection.target, "s3")
-    name = bucket or find_bucket(_client(connection.target, "lambda"), connection.target.table)
+    s3 = connection.clients("s3")
+    name = bucket or find_bucket(connection.clients("lambda"), connection.target.table)
     if key is None:
         _list(s3, name, as_json)
         return

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from typing import Any
 from urllib.parse import urlsplit
 
 import click
@@ -13,7 +12,7 @@ from local import cloud
 from tools.connection import prod_option
 from tools.errors import ToolError
 from tools.smoke import Smoke
-from tools.target import client, resolve
+from tools.target import clients, resolve
 
 STACK_PREFIX = "CruddurMessages-"  # stacks/messaging_stack.py stack_name(): not imported (CDK)
 
@@ -59,13 +58,10 @@ def smoke(stage: str | None, timeout: float, prod: bool) -> None:
     where = "AWS" if prod else target.endpoint_url
     stack_name = f"{STACK_PREFIX}{name}"
 
-    def clients(service: str) -> Any:
-        return client(target, service)
-
     guard = contextlib.nullcontext() if prod else _local_endpoint(str(target.endpoint_url))
     with guard:
         click.echo(f"smoke: stack {stack_name} on {where} ({target.region})")
-        report = Smoke(clients, stack_name, timeout_s=timeout, log=click.echo).run()
+        report = Smoke(clients(target), stack_name, timeout_s=timeout, log=click.echo).run()
     summary = (
         f"smoke: {len(report.failures)} failure(s), {len(report.warnings)} warning(s), "
         f"{len(report.passed)} check(s) passed"

@@ -21,8 +21,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from local import user_pool
 from tools.errors import ToolError, translate
-from tools.target import client as target_client
-from tools.target import resolve
+from tools.target import clients, resolve
 
 POOL_ID_ENV: Final = "AWS_COGNITO_USER_POOL_ID"
 # The service's own endpoint variable first, as boto3 resolves them.
@@ -84,7 +83,7 @@ def connect(
         chosen = validate_pool_id(env[POOL_ID_ENV], source=POOL_ID_ENV)
     elif prod:
         raise ToolError(f"--prod needs {POOL_ID_ENV} (or --user-pool-id): the pool's id")
-    client = target_client(target, "cognito-idp")
+    client = clients(target)("cognito-idp")
     kind = "AWS" if prod else "local"
     where = f"{kind} {client.meta.endpoint_url} ({target.region})"
     if chosen is None:

@@ -57,7 +57,7 @@ def database_url(postgres_server: Any) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def cognito_client(moto_endpoint: str) -> Any:
-    return cloud.client("cognito-idp", moto_endpoint)
+    return cloud.developer(moto_endpoint)("cognito-idp")
 
 
 @pytest.fixture

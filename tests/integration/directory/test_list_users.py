@@ -13,8 +13,6 @@ from local import user_pool
 from tools import users
 from tools.directory import cognito as directory_cognito
 
-pytestmark = pytest.mark.integration
-
 # ListUsers' Limit: valid range 0-60 (Cognito API Reference, ListUsers).
 PAGE_SIZE = 60
 
@@ -41,17 +39,22 @@ def test_reads_every_page_of_a_pool_larger_than_one_page(
     """ListUsers returns at most 60 users a call: 130 more users make three pages, each asked
     for with AWS's largest Limit, each after the first with the token the one before gave."""
     calls: list[dict[str, Any]] = []
-    make_client = directory_cognito.target_client
+    make_clients = directory_cognito.clients
 
-    def recording_client(*args: Any, **kwargs: Any) -> Any:
-        client = make_client(*args, **kwargs)
-        client.meta.events.register(
-            "provide-client-params.cognito-idp.ListUsers",
-            lambda params, **_: calls.append(dict(params)),
-        )
+    def recording_clients(target: Any) -> Any:
+        made = make_clients(target)
+
+        def client(service: str) -> Any:
+            found = made(service)
+            found.meta.events.register(
+                "provide-client-params.cognito-idp.ListUsers",
+                lambda params, **_: calls.append(dict(params)),
+            )
+            return found
+
         return client
 
-    monkeypatch.setattr(directory_cognito, "target_client", recording_client)
+    monkeypatch.setattr(directory_cognito, "clients", recording_clients)
     extra = {
         f"user_{n:03d}": add_pool_user(cognito_client, pool_id, f"user_{n:03d}") for n in range(130)
     }

@@ -11,8 +11,6 @@ import pytest
 from local import cloud, demo, deploy, server
 from tools import users
 
-pytestmark = pytest.mark.integration
-
 
 def test_the_ready_line_names_the_pool_holding_the_users_file(
     monkeypatch: pytest.MonkeyPatch,
@@ -30,10 +28,10 @@ def test_the_ready_line_names_the_pool_holding_the_users_file(
         """Stands in for the stream pump: looks into the pool while the cloud still runs."""
 
         @staticmethod
-        def for_deployment(endpoint: str, **_: Any) -> Any:
+        def for_deployment(developer: cloud.Clients, **_: Any) -> Any:
             pool = re.search(r"AWS_COGNITO_USER_POOL_ID=(\S+);", lines[-1])
             assert pool, lines
-            client = cloud.client("cognito-idp", endpoint)
+            client = developer("cognito-idp")
             listed = client.list_users(UserPoolId=pool[1])["Users"]
             seen["handles"] = sorted(
                 next(a["Value"] for a in u["Attributes"] if a["Name"] == "preferred_username")

@@ -13,8 +13,6 @@ import pytest
 from ddb_cli import one_error_line, run, tool_env
 from directory_tools import execute
 
-pytestmark = pytest.mark.integration
-
 USERS_FILE = Path(__file__).resolve().parents[3] / "tools" / "data" / "users.json"
 
 

@@ -8,14 +8,11 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-import pytest
 from ddb_cli import one_error_line
 from directory_tools import add_pool_user, cognito, db, execute, rows
 
 from local import server
 from tools.directory.postgres import MOCK_COGNITO_USER_ID
-
-pytestmark = pytest.mark.integration
 
 BIN = Path(__file__).resolve().parents[3] / "bin"
 SEED_HANDLES = ["andrewbrown", "bayko", "londo"]
