@@ -16,8 +16,8 @@ from urllib.parse import urlsplit
 import boto3
 from botocore.config import Config
 
-from cruddur_messages import clients as library_clients
 from cruddur_messages import schema
+from cruddur_messages.clients import configured_region
 from local import cloud
 from tools.errors import ToolError
 
@@ -91,9 +91,9 @@ def _check_endpoint(variable: str, endpoint: str) -> None:
 
 
 def _configured_region(env: Mapping[str, str]) -> str | None:
-    # The library's rule (clients.configured_region), then the profile's region: reading the
+    # The library's rule (configured_region), then the profile's region: reading the
     # config file is local, no network.
-    return library_clients.configured_region(env) or boto3.session.Session().region_name or None
+    return configured_region(env) or boto3.session.Session().region_name or None
 
 
 def client_config(*, prod: bool) -> Config:

@@ -144,7 +144,7 @@ def test_the_skipped_items_warning(endpoint: str) -> None:
         assert ran(command_line, endpoint)[0] == 0
     (warning,) = (b for b in doc_blocks() if b.startswith("ddb: warning: skipped"))
     group = "c50900bd-5420-52f2-a341-888bb1854e85"  # the seed's conversation (transcripts above)
-    client = cloud.client("dynamodb", endpoint)
+    client = cloud.developer(endpoint)("dynamodb")
     for sort_key in ("2025-03-14T18:00:00.000000+00:00", "2025-03-14T18:01:00.000000+00:00"):
         item = {"pk": {"S": f"MSG#{group}"}, "sk": {"S": sort_key}, "message": {"N": "7"}}
         client.put_item(TableName="cruddur-messages", Item=item)
