@@ -43,6 +43,7 @@ PARTS: Final = (
     "reads",
     "authorization",
     "worker",
+    "capacity",
 )
 # What each part needs of the remaining time to be worth starting (from earlier runs here).
 _MIN_BUDGET_S: Final = {
@@ -55,6 +56,7 @@ _MIN_BUDGET_S: Final = {
     "reads": 40,
     "authorization": 40,
     "worker": 20,
+    "capacity": 30,
 }
 
 
@@ -154,6 +156,7 @@ def main(argv: list[str] | None = None) -> int:
         scratch = Path(scratch_name)
         from bench import (
             authz_bench,
+            capacity_bench,
             end_to_end,
             processor_bench,
             processor_throughput,
@@ -171,6 +174,7 @@ def main(argv: list[str] | None = None) -> int:
             "reads": lambda: reads.measure_reads(server.free_port(), scratch),
             "authorization": authz_bench.run,
             "worker": lambda: worker_bench.run(scratch),
+            "capacity": capacity_bench.run,
         }
         for part in PARTS:
             remaining = DEADLINE_S - (time.monotonic() - started)

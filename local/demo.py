@@ -23,7 +23,7 @@ from typing import Any
 from cruddur_messages import schema
 from cruddur_messages.models import Message, MessageGroup
 from cruddur_messages.store import MessageStore
-from local import authz, cloud, deploy, server, stopping, user_pool
+from local import authz, capacity, cloud, deploy, server, stopping, user_pool
 from local.alarms import AlarmEvaluator
 from local.pump import PROJECT_ROOT, StreamPump
 from tools import users
@@ -98,9 +98,10 @@ def on_local_cloud(
     port: int, steps: Callable[[str], int], *, log: Log = print, port_setting: str = "--port N"
 ) -> int:
     """Start the endpoint on `port`, return `steps(endpoint)`, and stop the endpoint whatever
-    happens, then log the audit summary. An endpoint that cannot start (the port is taken, the
-    policy engine cannot run) or a step that raises is one error line and exit 1; a port taken is
-    advised in the user's own terms (`port_setting`: `PORT=N` through make)."""
+    happens, then log the audit summary and the capacity line. An endpoint that cannot start
+    (the port is taken, the policy engine cannot run) or a step that raises is one error line and
+    exit 1; a port taken is advised in the user's own terms (`port_setting`: `PORT=N` through
+    make)."""
     try:
         endpoint_server = server.start(port)
     except server.PortInUseError as error:
@@ -123,6 +124,7 @@ def on_local_cloud(
     finally:
         endpoint_server.stop()
         log(authz.audit_summary())
+        log(capacity.summary())
 
 
 def run_demo(

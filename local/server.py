@@ -69,6 +69,11 @@ class _OneRequestAtATime:
         self._app = app
         self._lock = threading.Lock()
 
+    @property
+    def lock(self) -> threading.Lock:
+        """Held while a request runs; whatever else reads or writes moto's backends takes it."""
+        return self._lock
+
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> list[bytes]:
         with self._lock:
             # Consume the body inside the lock: a lazy response could still read the backend.
@@ -162,6 +167,8 @@ class _Server(ThreadedMotoServer):
             self.errors = _AwsErrors(backends, self.log_file)
             # Inside the lock: the authorizer and the capacity meter read moto's backends too.
             app = _OneRequestAtATime(self.errors)
+            if self.capacity is not None:
+                self.capacity.publish_metrics(app.lock)
             self._server = make_server(
                 self._ip_address, self._port, app, True, request_handler=MotoRequestHandler
             )
@@ -179,6 +186,8 @@ class _Server(ThreadedMotoServer):
             errors.close()
         if self.authorization is not None:
             self.authorization.stop()
+        if self.capacity is not None:  # the last metrics, once no request runs
+            self.capacity.stop()
 
 
 def _hand_streams_to_the_pump() -> None:
@@ -240,6 +249,7 @@ def start(
     authorize: bool = True,
     enforce_capacity: bool | None = None,
     capacity_clock: capacity.Clock = capacity.MONOTONIC,
+    metrics_interval_s: float = capacity.METRICS_INTERVAL_S,
 ) -> ThreadedMotoServer:
     """Start the endpoint in a background thread of this process, with the policy engine that
     authorizes role-signed requests (authorize=False: moto alone, for tests that need no role).
@@ -270,7 +280,9 @@ def start(
     server = _Server(ip_address=cloud.HOST, port=port, verbose=False)
     server.log_file = log_file or cloud.endpoint_log(port)
     server.authorization = authorization
-    server.capacity = capacity.start(enforce=enforce_capacity, clock=capacity_clock)
+    server.capacity = capacity.start(
+        enforce=enforce_capacity, clock=capacity_clock, metrics_interval_s=metrics_interval_s
+    )
     server.start()
     if server.startup_error is not None:
         server.stop()

@@ -73,6 +73,11 @@ class DeployedTable:
         return None if found is None else wire(found.to_json()["Attributes"])
 
 
+# Views of moto's tables, reused while the table object and its indexes are the same; capacity
+# is read through them live, so only the schema (keys, indexes, projections) is kept.
+_VIEWS: dict[int, tuple[Any, tuple[int, ...], DeployedTable]] = {}
+
+
 def find(account: str, region: str, name: str) -> DeployedTable | None:
     """The table `name` (or its ARN) in moto's backend, or None."""
     try:
@@ -80,7 +85,16 @@ def find(account: str, region: str, name: str) -> DeployedTable | None:
     except Exception:  # an unknown region: moto answers the request with its own error
         return None
     table = backend.tables.get(name.rsplit("/", 1)[-1] if name.startswith("arn:") else name)
-    return None if table is None else DeployedTable(table)
+    if table is None:
+        return None
+    indexes = tuple(id(index) for index in table.global_indexes)
+    cached = _VIEWS.get(id(table))
+    if cached is not None and cached[0] is table and cached[1] == indexes:
+        return cached[2]
+    if len(_VIEWS) > 1000:  # tables come and go (the tests make hundreds)
+        _VIEWS.clear()
+    view = _VIEWS[id(table)] = (table, indexes, DeployedTable(table))
+    return view[2]
 
 
 def every_table() -> list[DeployedTable]:

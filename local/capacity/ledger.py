@@ -39,6 +39,10 @@ class Window:
 
     usage: dict[Resource, Usage] = field(default_factory=dict)
     throttled_requests: dict[tuple[str, str, str, str], int] = field(default_factory=dict)
+    system_errors: dict[tuple[str, str, str, str], int] = field(default_factory=dict)
+
+
+_TIMINGS_KEPT = 10_000
 
 
 class Ledger:
@@ -46,6 +50,12 @@ class Ledger:
         self._lock = threading.Lock()  # the publisher thread drains what requests record
         self.totals = Window()
         self.pending = Window()
+        # The layer's own time per metered request (not moto's), for `make bench`.
+        self.seconds: list[float] = []
+
+    def timed(self, elapsed_s: float) -> None:
+        if len(self.seconds) < _TIMINGS_KEPT:
+            self.seconds.append(elapsed_s)
 
     def _record(self, resource: Resource, usage: Usage) -> None:
         for window in (self.totals, self.pending):
@@ -93,6 +103,13 @@ class Ledger:
                 for window in (self.totals, self.pending):
                     window.throttled_requests[key] = window.throttled_requests.get(key, 0) + 1
 
+    def system_error(self, where: tuple[str, str], table: str, operation: str) -> None:
+        """A request moto could not serve (the client got an HTTP 500)."""
+        key = (*where, table, operation)
+        with self._lock:
+            for window in (self.totals, self.pending):
+                window.system_errors[key] = window.system_errors.get(key, 0) + 1
+
     def drain(self) -> Window:
         """What was recorded since the last drain (for the metrics publisher)."""
         with self._lock:
@@ -102,6 +119,7 @@ class Ledger:
     def reset(self) -> None:
         with self._lock:
             self.totals, self.pending = Window(), Window()
+            self.seconds.clear()
 
     def counts(self) -> dict[str, Any]:
         """The totals as JSON-ready data: {table: {"table": {...}, "indexes": {name: {...}}}}."""

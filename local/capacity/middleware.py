@@ -12,6 +12,7 @@ import io
 import json
 import os
 import re
+import time
 import uuid
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Final
@@ -29,9 +30,15 @@ if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 _TARGET_PREFIX: Final = "DynamoDB_20120810."
+_GET_RECORDS: Final = "DynamoDBStreams_20120810.GetRecords"
+# moto's shard iterators name their table: "arn:aws:dynamodb:REGION:ACCOUNT:table/NAME/stream/.."
+_ITERATOR_TABLE: Final = re.compile(r":table/([^/]+)/stream/")
 _CREDENTIAL: Final = re.compile(r"Credential=([^/,\s]+)/[^/]+/([^/]+)/")
 _DEFAULT_REGION: Final = "us-east-1"
 CAPACITY_PATH: Final = "/_local/capacity"
+
+
+_ACCOUNTS: dict[str, str] = {}  # access key -> account: a key's account never changes
 
 
 def _where(environ: WSGIEnvironment) -> tuple[str, str]:
@@ -39,7 +46,11 @@ def _where(environ: WSGIEnvironment) -> tuple[str, str]:
     found = _CREDENTIAL.search(str(environ.get("HTTP_AUTHORIZATION", "")))
     access_key, region = (found.group(1), found.group(2)) if found else ("", _DEFAULT_REGION)
     account = os.environ.get("MOTO_ACCOUNT_ID") or environ.get("HTTP_X_MOTO_ACCOUNT_ID")
-    return str(account or get_account_id_from(access_key)), region
+    if not account:
+        account = _ACCOUNTS.get(access_key)
+        if account is None:
+            account = _ACCOUNTS[access_key] = str(get_account_id_from(access_key))
+    return str(account), region
 
 
 def _parts(consumed: Consumed) -> Iterable[tuple[str | None, str, float]]:
@@ -69,6 +80,7 @@ class CapacityApp:
         self.buckets = buckets
         self.ledger = ledger
         self.enforce = enforce
+        self._moto_s = 0.0  # time in moto during the current request (not the layer's own)
 
     # -- buckets ---------------------------------------------------------------------------
 
@@ -121,12 +133,15 @@ class CapacityApp:
             start_response("200 OK", [("Content-Type", "application/json")])
             return [json.dumps(self.ledger.counts()).encode()]
         target = str(environ.get("HTTP_X_AMZ_TARGET", ""))
+        if target == _GET_RECORDS:
+            return self._get_records(environ, start_response)
         operation = target[len(_TARGET_PREFIX) :] if target.startswith(_TARGET_PREFIX) else ""
         if operation not in plan.METERED:
             return self._app(environ, start_response)
         length = int(environ.get("CONTENT_LENGTH") or 0)
         raw = environ["wsgi.input"].read(length) if length else b""
         environ["wsgi.input"] = io.BytesIO(raw)
+        started = time.perf_counter()  # after the body arrived: waiting for it is not the layer's
         try:
             body = json.loads(raw or b"{}")
         except ValueError:
@@ -135,7 +150,10 @@ class CapacityApp:
         actions = plan.actions(operation, body, lambda name: deployed.find(*where, name))
         if not actions:
             return self._app(environ, start_response)
-        return self._serve(environ, start_response, operation, body, actions=actions, where=where)
+        self._moto_s = 0.0
+        answer = self._serve(environ, start_response, operation, body, actions=actions, where=where)
+        self.ledger.timed(time.perf_counter() - started - self._moto_s)
+        return answer
 
     def _serve(
         self,
@@ -151,31 +169,11 @@ class CapacityApp:
         if short:
             self._record_throttle(where, operation, refused or actions, short)
         if not admitted:
-            if operation.startswith("Transact"):
-                by_table: dict[str, list[Shortfall]] = {}
-                for s in short:
-                    by_table.setdefault(s.table, []).append(s)
-                error = responses.cancelled([a.name for a in actions], by_table)
-            else:
-                error = responses.throttled(short)
+            error = _refusal(operation, actions, short)
             return _answer(start_response, "400 Bad Request", responses.encode(error))
         if refused:  # a batch goes on with what the buckets can pay for
             environ = _without(environ, operation, body, refused)
-        pages = any(action.kind == "Page" for action in admitted)
-        PAGE.sizes = [] if pages else None
-        captured: dict[str, Any] = {}
-
-        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            captured["status"], captured["headers"] = status, headers
-            return lambda _: None
-
-        try:
-            chunks = b"".join(self._app(environ, capture))
-            sizes = list(PAGE.sizes or [])
-        finally:
-            PAGE.sizes = None
-        status: str = captured.get("status", "500 Internal Server Error")
-        headers: list[tuple[str, str]] = list(captured.get("headers", []))
+        status, headers, chunks, sizes = self._forward(environ, operation, admitted, where)
         succeeded = status.startswith("200")
         condition_failed = (
             status.startswith("400") and operation in plan.SINGLE_WRITES
@@ -189,10 +187,67 @@ class CapacityApp:
             for table, consumed in grouped.values():
                 self.ledger.consumed(where, consumed, self._provisioned(table))
             if succeeded:
-                chunks = self._rewrite(operation, body, chunks, grouped, refused)
-                headers = _replace_checksum(headers, chunks)
+                rewritten = self._rewrite(operation, body, chunks, grouped, refused)
+                if rewritten is not chunks:
+                    chunks, headers = rewritten, _replace_checksum(headers, rewritten)
         start_response(status, headers)
         return [chunks]
+
+    def _forward(
+        self,
+        environ: WSGIEnvironment,
+        operation: str,
+        admitted: list[plan.Action],
+        where: tuple[str, str],
+    ) -> tuple[str, list[tuple[str, str]], bytes, list[int]]:
+        """moto's answer (status, headers, body) and the sizes its Query/Scan page read."""
+        PAGE.sizes = [] if any(action.kind == "Page" for action in admitted) else None
+        PAGE.seconds = 0.0
+        captured: dict[str, Any] = {}
+
+        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            captured["status"], captured["headers"] = status, headers
+            return lambda _: None
+
+        tables = dict.fromkeys(action.name for action in admitted)
+        moto_started = time.perf_counter()
+        try:
+            chunks = b"".join(self._app(environ, capture))
+            sizes = list(PAGE.sizes or [])
+        except Exception:  # answered as InternalFailure (500) by the endpoint's error layer
+            for name in tables:
+                self.ledger.system_error(where, name, operation)
+            raise
+        finally:
+            PAGE.sizes = None
+            self._moto_s = time.perf_counter() - moto_started - PAGE.seconds
+        status: str = captured.get("status", "500 Internal Server Error")
+        if status.startswith("5"):
+            for name in tables:
+                self.ledger.system_error(where, name, operation)
+        return status, list(captured.get("headers", [])), chunks, sizes
+
+    def _get_records(self, environ: WSGIEnvironment, start_response: StartResponse) -> list[bytes]:
+        """Streams' GetRecords is not metered in capacity units; its HTTP 500s are SystemErrors."""
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        raw = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(raw)
+        found = _ITERATOR_TABLE.search(raw.decode("utf-8", "replace"))
+        captured: list[str] = []
+
+        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            captured.append(status)
+            return start_response(status, headers, exc_info)
+
+        try:
+            chunks = list(self._app(environ, capture))
+        except Exception:
+            captured.append("500")
+            raise
+        finally:
+            if found and captured and captured[-1].startswith("5"):
+                self.ledger.system_error(_where(environ), found.group(1), "GetRecords")
+        return chunks
 
     def _admit(
         self, operation: str, actions: list[plan.Action]
@@ -245,6 +300,8 @@ class CapacityApp:
         refused: list[plan.Action],
     ) -> bytes:
         mode = str(body.get("ReturnConsumedCapacity", "NONE"))
+        if mode not in ("TOTAL", "INDEXES") and not refused and b'"ConsumedCapacity"' not in chunks:
+            return chunks  # nothing to write: the answer stays moto's bytes
         try:
             answer = json.loads(chunks)
         except ValueError:
@@ -258,6 +315,15 @@ class CapacityApp:
         if refused:
             _unprocessed(operation, body, answer, refused)
         return responses.encode(answer)
+
+
+def _refusal(operation: str, actions: list[plan.Action], short: list[Shortfall]) -> dict[str, Any]:
+    if not operation.startswith("Transact"):
+        return responses.throttled(short)
+    by_table: dict[str, list[Shortfall]] = {}
+    for shortfall in short:
+        by_table.setdefault(shortfall.table, []).append(shortfall)
+    return responses.cancelled([action.name for action in actions], by_table)
 
 
 def _without(

@@ -35,6 +35,7 @@ class Action:
     # Where the request names it (BatchGetItem/BatchWriteItem: table name, position) so an
     # action the buckets cannot pay for goes back as unprocessed.
     origin: tuple[str, int] | None = None
+    _before: Consumed | None = field(default=None, repr=False)
 
     @property
     def name(self) -> str:
@@ -42,6 +43,11 @@ class Action:
 
     def before(self) -> Consumed:
         """What it is known to cost before it runs (exact but for Update and Query/Scan)."""
+        if self._before is None:
+            self._before = self._cost_before()
+        return self._before
+
+    def _cost_before(self) -> Consumed:
         schema = self.table.schema
         if self.kind == "Get":
             consumed = metering.get(schema, self.old, consistent=self.consistent)

@@ -10,6 +10,8 @@ applies them exactly as moto does. Outside a metered request it calls moto's met
 from __future__ import annotations
 
 import inspect
+import threading
+import time
 from typing import Any
 
 from moto.dynamodb.models.table import Table
@@ -18,10 +20,12 @@ from local.capacity.deployed import wire
 from tools.item_sizes import item_size
 
 
-class PageSizes:
-    """The sizes read by the page being served; None when no metered request runs."""
+class PageSizes(threading.local):
+    """The sizes read by the page being served; None when no metered request runs. Per thread:
+    two endpoints in one process (a test's own next to the session's) serve requests at once."""
 
     sizes: list[int] | None = None
+    seconds: float = 0.0  # spent sizing them: the meter's time, not moto's
 
 
 PAGE = PageSizes()
@@ -41,7 +45,9 @@ def _wrap(original: Any, projection_argument: str) -> Any:
         bound.arguments["filter_expression"] = None
         bound.arguments[projection_argument] = None
         results, scanned_count, last_evaluated_key = original(*bound.args, **bound.kwargs)
+        started = time.perf_counter()
         PAGE.sizes.extend(item_size(wire(item.to_json()["Attributes"])) for item in results)
+        PAGE.seconds += time.perf_counter() - started
         if filter_expression is not None:
             results = [item for item in results if filter_expression.expr(item)]
         if projection:

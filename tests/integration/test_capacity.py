@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
 import boto3
 import pytest
@@ -34,22 +34,32 @@ def clock() -> ManualClock:
     return ManualClock()
 
 
+class Endpoint(NamedTuple):
+    server: Any
+    url: str
+
+
 @pytest.fixture(scope="module")
-def client(clock: ManualClock) -> Iterator[Any]:
-    """An endpoint of its own (its clock is the test's), and a client that never retries, so each
-    refusal is seen as DynamoDB sends it."""
+def endpoint(clock: ManualClock) -> Iterator[Endpoint]:
+    """An endpoint of its own: its capacity clock is the test's."""
     port = server.free_port()
-    endpoint = server.start(port, authorize=False, capacity_clock=clock)
+    running = server.start(port, authorize=False, capacity_clock=clock)
     try:
-        with cloud.offline_environ():
-            yield boto3.client(
-                "dynamodb",
-                endpoint_url=cloud.endpoint_url(port),
-                region_name=cloud.REGION,
-                config=Config(retries={"total_max_attempts": 1}),
-            )
+        yield Endpoint(running, cloud.endpoint_url(port))
     finally:
-        endpoint.stop()
+        running.stop()
+
+
+@pytest.fixture(scope="module")
+def client(endpoint: Endpoint) -> Iterator[Any]:
+    """A client that never retries, so each refusal is seen as DynamoDB sends it."""
+    with cloud.offline_environ():
+        yield boto3.client(
+            "dynamodb",
+            endpoint_url=endpoint.url,
+            region_name=cloud.REGION,
+            config=Config(retries={"total_max_attempts": 1}),
+        )
 
 
 def _table(client: Any, **capacity_kwargs: Any) -> str:
@@ -219,3 +229,73 @@ def test_the_http_counts_give_each_table_s_consumption_and_throttles(client: Any
     assert counts["table"]["provisioned_write"] == 1
     assert counts["indexes"][GSI]["consumed_write"] == 300  # the index projects `message`
     assert f"{table} 0 RCU / 300 WCU consumed (100 RCU / 1 WCU provisioned)" in capacity.summary()
+
+
+def test_spend_burst_leaves_a_table_with_only_its_provisioned_rate(
+    endpoint: Endpoint, client: Any, clock: ManualClock
+) -> None:
+    """What a test of a throttled table starts from (issue 22's e2e, issue 24's alarms)."""
+    table = _table(client, read_capacity=100, write_capacity=10, gsi_write_capacity=100)
+    assert endpoint.server.capacity.spend_burst(table) == 4  # table and index, read and write
+    _throttled(lambda: client.put_item(TableName=table, Item=_item(1, "refused")))
+    clock.now += 1  # one second at 10 WCU: ten 1 KB writes, not an eleventh
+    for n in range(10):
+        client.put_item(TableName=table, Item=_item(1, f"s{n}"))
+    _throttled(lambda: client.put_item(TableName=table, Item=_item(1, "refused")))
+
+
+def test_an_update_that_moves_an_index_key_costs_the_index_a_delete_and_a_put(client: Any) -> None:
+    table = _table(client, read_capacity=10, write_capacity=10)
+    client.put_item(TableName=table, Item=_item(2, "moved", group="a"))
+    key = {schema.PARTITION_KEY: {"S": "MSG#capacity"}, schema.SORT_KEY: {"S": "moved"}}
+    answer = client.update_item(
+        TableName=table,
+        Key=key,
+        UpdateExpression="SET #g = :b",
+        ExpressionAttributeNames={"#g": schema.GSI_PARTITION_KEY},
+        ExpressionAttributeValues={":b": {"S": "b"}},
+        ReturnConsumedCapacity="INDEXES",
+    )
+    assert answer["ConsumedCapacity"] == {
+        "TableName": table,
+        "CapacityUnits": 6.0,  # 2 KB item: 2 on the table, 2 + 2 on the index
+        "Table": {"CapacityUnits": 2.0},
+        "GlobalSecondaryIndexes": {GSI: {"CapacityUnits": 4.0}},
+    }
+
+
+def test_a_failed_condition_consumes_the_existing_item_s_units(client: Any) -> None:
+    table = _table(client, read_capacity=10, write_capacity=10)
+    client.put_item(TableName=table, Item=_item(3, "kept", group="g"))
+    with pytest.raises(client.exceptions.ConditionalCheckFailedException):
+        client.put_item(
+            TableName=table,
+            Item=_item(1, "kept"),
+            ConditionExpression="attribute_not_exists(pk)",
+        )
+    usage = capacity.counts(client.meta.endpoint_url)[table]
+    assert usage["table"]["consumed_write"] == 3 + 3  # the put, then the refused put's 3 KB
+    assert usage["indexes"][GSI]["consumed_write"] == 3  # the index only for the first
+
+
+def test_batch_get_charges_each_item_and_returns_what_the_buckets_refuse(
+    endpoint: Endpoint, client: Any
+) -> None:
+    table = _table(client, read_capacity=1, write_capacity=100)
+    for n in range(2):
+        client.put_item(TableName=table, Item=_item(5, f"r{n}"))
+    keys = [
+        {schema.PARTITION_KEY: {"S": "MSG#capacity"}, schema.SORT_KEY: {"S": f"r{n}"}}
+        for n in range(2)
+    ]
+    answer = client.batch_get_item(
+        RequestItems={table: {"Keys": keys, "ConsistentRead": True}},
+        ReturnConsumedCapacity="TOTAL",
+    )
+    assert answer["ConsumedCapacity"] == [{"TableName": table, "CapacityUnits": 4.0}]  # 2 x 8 KB
+    endpoint.server.capacity.spend_burst(table)
+    endpoint.server.capacity.buckets.clock.now += 2  # two strongly consistent units: one item
+    answer = client.batch_get_item(RequestItems={table: {"Keys": keys, "ConsistentRead": True}})
+    assert len(answer["Responses"][table]) == 1
+    assert answer["UnprocessedKeys"][table]["Keys"] == keys[1:]
+    assert answer["UnprocessedKeys"][table]["ConsistentRead"] is True

@@ -71,7 +71,9 @@ def stop_mid_deploy(process: subprocess.Popen[str], make_pid: int, signum: int) 
 
 def assert_stopped_cleanly(process: subprocess.Popen[str], lines: list[str]) -> None:
     assert "stopped" in lines, lines
-    assert lines[-1].startswith("authorization: "), lines  # the audit line, last of python's
+    # The audit line, then the capacity line: the last of python's.
+    assert lines[-2].startswith("authorization: "), lines
+    assert lines[-1].startswith("capacity: "), lines
     assert "Traceback" not in "\n".join(lines)
     wait_for(lambda: not group_commands(process.pid), "every process of the group to end")
 

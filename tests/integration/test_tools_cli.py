@@ -413,7 +413,8 @@ def test_get_conversation_json_is_the_items_with_capacity(seeded: dict[str, Any]
     capacity = document["consumed_capacity"]
     assert capacity["requests"] >= 1
     assert capacity["estimated_rcu"] >= 0.5
-    assert capacity["reported_rcu"] is None or capacity["reported_rcu"] > 0
+    # The local endpoint meters by the same rules as the estimate (local/capacity).
+    assert capacity["reported_rcu"] == capacity["estimated_rcu"]
 
 
 def test_get_conversation_unknown_group_is_an_error(seeded: dict[str, Any]) -> None:
@@ -498,6 +499,13 @@ def test_scan_limit_stops_early_and_says_so(seeded: dict[str, Any]) -> None:
     document = scan_json(seeded["env"], "--limit", "3")
     assert document["count"] == 3
     assert document["truncated"] is True
+    # docs/tools.md's example: the local endpoint reports the estimate's figure.
+    stderr = run("scan", "--limit", "3", env=seeded["env"]).stderr
+    assert (
+        "consumed capacity: 0.5 RCU reported by the endpoint; estimated from item sizes: "
+        + ("0.5 RCU")
+        in stderr
+    )
 
 
 def test_scan_groups_items_by_kind(empty_table: dict[str, str], dynamodb_client: Any) -> None:

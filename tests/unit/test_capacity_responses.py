@@ -80,3 +80,35 @@ def test_the_capacity_line_gives_consumed_provisioned_and_throttled_per_table_an
         "t/gsi 0 RCU / 2 WCU consumed (5 RCU / 1 WCU provisioned), 1 throttled request"
     )
     assert Ledger().summary() == "capacity: no DynamoDB reads or writes"
+
+
+def test_each_window_becomes_dynamodb_s_metrics_with_its_dimensions() -> None:
+    from datetime import datetime
+
+    from local.capacity.metrics import datapoints
+
+    ledger = Ledger()
+    where = ("123456789012", "us-east-1")
+    ledger.consumed(where, _put(), {None: (5.0, 5.0), "gsi": (5.0, 1.0)})
+    ledger.throttled(where, "PutItem", [("t", "gsi", "Write")], {("t", "gsi"): (5.0, 1.0)})
+    ledger.system_error(where, "t", "Query")
+    published = datapoints(ledger.drain(), datetime(2026, 1, 1))[where]
+    shaped = {
+        (d["MetricName"], tuple((x["Name"], x["Value"]) for x in d["Dimensions"]), d["Value"])
+        for d in published
+    }
+    table, index = (("TableName", "t"),), (("TableName", "t"), ("GlobalSecondaryIndexName", "gsi"))
+    assert shaped == {
+        ("ConsumedReadCapacityUnits", table, 0.0),
+        ("ConsumedWriteCapacityUnits", table, 2.0),
+        ("ProvisionedReadCapacityUnits", table, 5.0),
+        ("ProvisionedWriteCapacityUnits", table, 5.0),
+        ("ConsumedReadCapacityUnits", index, 0.0),
+        ("ConsumedWriteCapacityUnits", index, 2.0),
+        ("ProvisionedReadCapacityUnits", index, 5.0),
+        ("ProvisionedWriteCapacityUnits", index, 1.0),
+        ("WriteThrottleEvents", index, 1.0),
+        ("ThrottledRequests", (("TableName", "t"), ("Operation", "PutItem")), 1.0),
+        ("SystemErrors", (("TableName", "t"), ("Operation", "Query")), 1.0),
+    }
+    assert datapoints(ledger.drain(), datetime(2026, 1, 1)) == {}  # drained: nothing twice

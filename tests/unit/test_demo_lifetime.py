@@ -1,5 +1,6 @@
 """`make demo` and `make local` share one owner of the endpoint's lifetime (demo.on_local_cloud):
-the endpoint stops whatever the steps do, a failure is one line, and the audit summary is last.
+the endpoint stops whatever the steps do, a failure is one line, and the audit summary and the
+capacity line are last.
 
 The endpoint is replaced by a stand-in that records `stop()`: what is under test is the lifetime
 and the error lines, not the server (tests/e2e runs the real one)."""
@@ -10,7 +11,7 @@ from collections.abc import Callable
 
 import pytest
 
-from local import authz, cloud, demo, server
+from local import authz, capacity, cloud, demo, server
 
 
 class _Endpoint:
@@ -46,7 +47,7 @@ def test_steps_get_the_endpoint_and_their_exit_code_is_returned(endpoint: _Endpo
     code, lines = run(recorder(seen))
     assert (code, seen) == (0, [cloud.endpoint_url(8123)])
     assert endpoint.stopped
-    assert lines == [authz.audit_summary()]
+    assert lines == [authz.audit_summary(), capacity.summary()]
 
 
 def test_a_failing_step_is_one_line_and_the_endpoint_still_stops(endpoint: _Endpoint) -> None:
@@ -56,14 +57,19 @@ def test_a_failing_step_is_one_line_and_the_endpoint_still_stops(endpoint: _Endp
     code, lines = run(steps)
     assert code == 1
     assert endpoint.stopped
-    assert lines == ["error: RuntimeError: the deploy broke", authz.audit_summary()]
+    assert lines == [
+        "error: RuntimeError: the deploy broke",
+        authz.audit_summary(),
+        capacity.summary(),
+    ]
 
 
 def test_a_step_error_is_its_own_message(endpoint: _Endpoint) -> None:
     def steps(url: str) -> int:
         raise demo.StepError("ddb seed failed (exit 1)")
 
-    assert run(steps) == (1, ["error: ddb seed failed (exit 1)", authz.audit_summary()])
+    expected = ["error: ddb seed failed (exit 1)", authz.audit_summary(), capacity.summary()]
+    assert run(steps) == (1, expected)
     assert endpoint.stopped
 
 
@@ -84,7 +90,7 @@ def test_a_stop_is_the_stopped_line_then_the_audit(endpoint: _Endpoint) -> None:
     def steps(url: str) -> int:
         raise KeyboardInterrupt
 
-    assert run(steps) == (130, ["stopped", authz.audit_summary()])
+    assert run(steps) == (130, ["stopped", authz.audit_summary(), capacity.summary()])
     assert endpoint.stopped
 
 

@@ -189,13 +189,13 @@ def test_a_cold_start_logs_no_botocore_info(
         "AWS_DEFAULT_REGION": "us-east-1",
     }.items():
         monkeypatch.setenv(name, value)
-    handler_module.client.cache_clear()
+    handler_module._client.cache_clear()
     with caplog.at_level(logging.INFO):
         handler_module.client()
         shown = [r.getMessage() for r in caplog.records if r.name.startswith("botocore")]
         # The same call with botocore's own level shows the line: the check above can fail.
         monkeypatch.setattr(logging.getLogger("botocore"), "level", logging.NOTSET)
         boto3.session.Session().client("dynamodb")
-    handler_module.client.cache_clear()
+    handler_module._client.cache_clear()
     assert shown == []
     assert "Found credentials in environment variables." in caplog.messages
