@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
-from bench import capacity_bench, synth_breakdown
+from bench import capacity_bench, capacity_model_report, synth_breakdown
 from bench.measure import PROJECT_ROOT
 
 README: Final = PROJECT_ROOT / "bench" / "README.md"
@@ -363,6 +363,7 @@ _SECTIONS: Final = (
     ("authorization", "8. Authorization of role-signed requests (local cloud)", _authorization),
     ("worker", "9. The local cloud's worker", _worker),
     ("capacity", "10. DynamoDB capacity on the local cloud", capacity_bench.report),
+    ("capacity_model", "11. The capacity model against the meter", capacity_model_report.render),
 )
 
 

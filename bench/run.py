@@ -44,6 +44,7 @@ PARTS: Final = (
     "authorization",
     "worker",
     "capacity",
+    "capacity_model",
 )
 # What each part needs of the remaining time to be worth starting (from earlier runs here).
 _MIN_BUDGET_S: Final = {
@@ -57,6 +58,7 @@ _MIN_BUDGET_S: Final = {
     "authorization": 40,
     "worker": 20,
     "capacity": 30,
+    "capacity_model": 30,
 }
 
 
@@ -157,6 +159,7 @@ def main(argv: list[str] | None = None) -> int:
         from bench import (
             authz_bench,
             capacity_bench,
+            capacity_model_bench,
             end_to_end,
             processor_bench,
             processor_throughput,
@@ -175,6 +178,9 @@ def main(argv: list[str] | None = None) -> int:
             "authorization": authz_bench.run,
             "worker": lambda: worker_bench.run(scratch),
             "capacity": capacity_bench.run,
+            "capacity_model": lambda: capacity_model_bench.measure_capacity(
+                server.free_port(), scratch
+            ),
         }
         for part in PARTS:
             remaining = DEADLINE_S - (time.monotonic() - started)

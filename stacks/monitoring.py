@@ -20,7 +20,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from cruddur_messages import schema
-from stacks.props import AlarmProps, TableProps
+from stacks.props import AlarmProps, AutoScaling, TableProps
 
 # SystemErrors is published per (TableName, Operation): the operations this system calls.
 TABLE_OPERATIONS: Final = ("PutItem", "DeleteItem", "Query", "TransactWriteItems", "GetRecords")
@@ -197,6 +197,8 @@ class Monitoring(Construct):
         )
         if table_props.autoscaling is None:
             self._capacity_alarms(name, table_props)
+        else:
+            self._scaling_maximum_alarms(name, table_props.autoscaling)
 
     @staticmethod
     def _system_errors(name: str, period: cdk.Duration) -> cloudwatch.MathExpression:
@@ -216,8 +218,7 @@ class Monitoring(Construct):
 
     def _capacity_alarms(self, name: str, table_props: TableProps) -> None:
         """Consumed units per second against a share of provisioned, for fixed capacity."""
-        props, period = self._props, self.period
-        share = props.consumed_capacity_percent / 100
+        percent = self._props.consumed_capacity_percent
         provisioned = {
             ("Table", "Read"): table_props.read_capacity,
             ("Table", "Write"): table_props.write_capacity,
@@ -225,25 +226,58 @@ class Monitoring(Construct):
             ("Gsi", "Write"): table_props.gsi_write_capacity,
         }
         for (label, kind), units in provisioned.items():
-            index = schema.GSI_NAME if label == "Gsi" else None
-            consumed = table_metric(name, f"Consumed{kind}CapacityUnits", period, index=index)
-            self._alarm(
-                AlarmSpec(
-                    id=f"{label}{kind}Capacity",
-                    description=f"{'The table' if index is None else 'The index ' + index} "
-                    f"consumes over {props.consumed_capacity_percent}% of its {units} provisioned "
-                    f"{kind.lower()} units: raise them before DynamoDB throttles.",
-                    metric=filled(
-                        {"consumed": consumed},
-                        f"FILL(consumed, 0) / {props.period_seconds}",
-                        f"{label} consumed {kind.lower()} units per second",
-                        period,
-                    ),
-                    threshold=round(units * share, 2),
-                    evaluation_periods=props.consumed_capacity_evaluation_periods,
-                    comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                )
+            where = "The table" if label == "Table" else f"The index {schema.GSI_NAME}"
+            self._consumed_alarm(
+                name,
+                label,
+                kind,
+                id_=f"{label}{kind}Capacity",
+                threshold=units * percent / 100,
+                description=f"{where} consumes over {percent}% of its {units} provisioned "
+                f"{kind.lower()} units: raise them before DynamoDB throttles.",
             )
+
+    def _scaling_maximum_alarms(self, name: str, scaling: AutoScaling) -> None:
+        """Consumed units per second at the target utilization of the auto-scaling maximum:
+        auto scaling would raise capacity now, and cannot (table and index share the bounds)."""
+        target = scaling.target_utilization_percent
+        for label in ("Table", "Gsi"):
+            where = "The table" if label == "Table" else f"The index {schema.GSI_NAME}"
+            for kind in ("Read", "Write"):
+                _, maximum = scaling.bounds(kind.lower())
+                self._consumed_alarm(
+                    name,
+                    label,
+                    kind,
+                    id_=f"{label}{kind}AtScalingMaximum",
+                    threshold=maximum * target / 100,
+                    description=f"{where} consumes over {target}% of its auto-scaling maximum "
+                    f"of {maximum} {kind.lower()} units: auto scaling can raise it no further. "
+                    "Raise the maximum (bin/ddb/capacity --stage prod, docs/capacity.md) or go "
+                    "on-demand.",
+                )
+
+    def _consumed_alarm(
+        self, name: str, label: str, kind: str, *, id_: str, threshold: float, description: str
+    ) -> None:
+        props, period = self._props, self.period
+        index = schema.GSI_NAME if label == "Gsi" else None
+        consumed = table_metric(name, f"Consumed{kind}CapacityUnits", period, index=index)
+        self._alarm(
+            AlarmSpec(
+                id=id_,
+                description=description,
+                metric=filled(
+                    {"consumed": consumed},
+                    f"FILL(consumed, 0) / {props.period_seconds}",
+                    f"{label} consumed {kind.lower()} units per second",
+                    period,
+                ),
+                threshold=round(threshold, 2),
+                evaluation_periods=props.consumed_capacity_evaluation_periods,
+                comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            )
+        )
 
     def _alarm(self, spec: AlarmSpec) -> cloudwatch.Alarm:
         name = self._name_prefix + spec.id

@@ -112,6 +112,9 @@ _ALARMS = AlarmProps(
     consumed_capacity_evaluation_periods=5,
 )
 
+# Dev and local keep the course's 5/5 table: by the capacity model a quiet message costs 5 table
+# WCU, so they sustain about 1 msg/s, and a full burst bucket (300 s of 5 WCU) takes `make demo`'s
+# seed (30 messages) and its 5 sends at once; a test that needs more creates a bigger table.
 DEV: Final = StageSettings(
     name="dev",
     description="development: the course's 5/5 table, destroyable, short log retention",
@@ -151,21 +154,55 @@ DEV: Final = StageSettings(
     alarms=_ALARMS,
 )
 
+
+@dataclass(frozen=True, kw_only=True)
+class TrafficAssumption:
+    """The traffic a stage's capacity is sized for, in the capacity model's terms
+    (tools/capacity_model; `bin/ddb/capacity --stage NAME` holds a profile against a stage)."""
+
+    average_messages_per_second: float
+    peak_messages_per_second: float
+    new_conversation_share: float
+    # Reads per message sent: opening the conversation (A) and the conversation list (B).
+    a_pages_per_message: float
+    b_pages_per_message: float
+
+
+# Prod is sized for a launch: 4 msg/s on average (about 350,000 messages a day), peaks of ten times
+# that, one message in ten starting a conversation, each sent message read twice in A and twice in
+# B (20 a page). By the model (tests/unit/test_capacity_stages.py checks it): the average needs
+# table 16 RCU / 20.4 WCU, GSI 3.8 RCU / 15.2 WCU; the peak table 160 RCU / 204 WCU, GSI 38 RCU /
+# 152 WCU. docs/capacity.md shows what changes past that.
+PROD_TRAFFIC: Final = TrafficAssumption(
+    average_messages_per_second=4,
+    peak_messages_per_second=40,
+    new_conversation_share=0.1,
+    a_pages_per_message=2,
+    b_pages_per_message=2,
+)
+
 PROD: Final = StageSettings(
     name="prod",
     description="production: retained, deletion-protected, PITR on, auto-scaled capacity",
     retain_data=True,
     table=TableProps(
         table_name=schema.TABLE_NAME_DEFAULT,
-        read_capacity=5,
-        write_capacity=5,
-        gsi_read_capacity=5,
-        gsi_write_capacity=5,
+        # Deployed at the minimums; auto scaling moves them (table and GSI share the bounds).
+        read_capacity=25,
+        write_capacity=30,
+        gsi_read_capacity=25,
+        gsi_write_capacity=30,
         autoscaling=AutoScaling(
-            min_read_capacity=5,
-            max_read_capacity=100,
-            min_write_capacity=5,
-            max_write_capacity=100,
+            # The minimums carry PROD_TRAFFIC's average at the target (23 RCU, 30 WCU), so a quiet
+            # day never waits two minutes for auto scaling, and bank 300 s of it as burst.
+            min_read_capacity=25,
+            # The maximums carry its peak at the target (229 RCU, 292 WCU): past them the
+            # AtScalingMaximum alarms page, and docs/capacity.md says what to change.
+            max_read_capacity=240,
+            min_write_capacity=30,
+            max_write_capacity=300,
+            # 70%: AWS's default target; 30% headroom covers a doubling while auto scaling
+            # waits for two minutes above the target.
             target_utilization_percent=70,
         ),
         point_in_time_recovery=True,

@@ -8,6 +8,7 @@ import click
 from botocore.exceptions import BotoCoreError, ClientError
 
 from cruddur_messages.store import MessageStoreError
+from tools.commands.capacity import capacity
 from tools.commands.patterns import get_conversation, list_conversations
 from tools.commands.replay import replay_failures
 from tools.commands.scan import scan
@@ -76,6 +77,7 @@ for command in (
     get_conversation,
     list_conversations,
     replay_failures,
+    capacity,
     smoke,
 ):
     command.context_class = ScriptContext

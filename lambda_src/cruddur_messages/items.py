@@ -7,12 +7,31 @@ cannot disagree about attribute names.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Final
 
 from cruddur_messages import schema
 from cruddur_messages.models import Message, MessageGroup, User
 
 Item = dict[str, Any]
+
+# A GRP# row (and its GSI entry) carries a preview of the last message, not its text: at most this
+# many UTF-8 bytes, so that a row whose every other field is at its limit (a 128-character display
+# name of 4-byte characters, a 64-character handle) still fits one 1 KB write unit
+# (tests/unit/test_message_preview.py proves it). Pattern A returns the whole text.
+PREVIEW_MAX_BYTES: Final = 200
+PREVIEW_ELLIPSIS: Final = "\u2026"
+
+
+def message_preview(text: str) -> str:
+    """`text` if it fits PREVIEW_MAX_BYTES of UTF-8, else its longest prefix that fits with an
+    ellipsis after it, cut between characters. What every GRP# row's `message` holds."""
+    encoded = text.encode("utf-8")
+    if len(encoded) <= PREVIEW_MAX_BYTES:
+        return text
+    room = PREVIEW_MAX_BYTES - len(PREVIEW_ELLIPSIS.encode("utf-8"))
+    # A multi-byte character cut in two at the end is dropped whole.
+    head = encoded[:room].decode("utf-8", errors="ignore")
+    return head.rstrip() + PREVIEW_ELLIPSIS
 
 
 def message_item(message: Message) -> Item:

@@ -22,10 +22,26 @@ MAX_SORT_KEY_BYTES: Final = 1024
 _CURSOR_VERSION: Final = 1
 
 
-def encode_cursor(pk: str, sk: str) -> str:
-    """An opaque, URL-safe token for the position just after the item with this key."""
-    payload = json.dumps({"v": _CURSOR_VERSION, "pk": pk, "sk": sk}, separators=(",", ":"))
-    return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
+# Pattern B's cursor also names the newest conversations shown so far: a move puts a
+# conversation's new row at the top of its list, so a stale row a later page meets (its delete
+# not landed yet) belongs to one of the newest few. Kept in the cursor, not re-read: every page
+# costs the same.
+MAX_SEEN: Final = 20
+
+
+def encode_cursor(pk: str, sk: str, *, seen: tuple[str, ...] = ()) -> str:
+    """An opaque, URL-safe token for the position just after the item with this key, naming up
+    to MAX_SEEN conversations already shown (as many as fit MAX_CURSOR_LENGTH)."""
+    kept = list(seen[:MAX_SEEN])
+    while True:
+        body: dict[str, object] = {"v": _CURSOR_VERSION, "pk": pk, "sk": sk}
+        if kept:
+            body["seen"] = kept
+        payload = json.dumps(body, separators=(",", ":"))
+        token = base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
+        if len(token) <= MAX_CURSOR_LENGTH or not kept:
+            return token
+        kept.pop()
 
 
 def decode_cursor(token: str, *, expected_pk: str) -> dict[str, str]:
@@ -34,6 +50,11 @@ def decode_cursor(token: str, *, expected_pk: str) -> dict[str, str]:
     Raises InvalidCursorError (a ValueError) for anything this store did not issue for the list
     whose partition key is `expected_pk`: the token is never passed to DynamoDB unchecked.
     """
+    return decode_group_cursor(token, expected_pk=expected_pk)[0]
+
+
+def decode_group_cursor(token: str, *, expected_pk: str) -> tuple[dict[str, str], tuple[str, ...]]:
+    """decode_cursor, and the conversations the cursor says were shown (canonical uuids)."""
     if not isinstance(token, str) or not token:
         raise InvalidCursorError("cursor must be a non-empty string")
     if len(token) > MAX_CURSOR_LENGTH:
@@ -56,7 +77,16 @@ def decode_cursor(token: str, *, expected_pk: str) -> dict[str, str]:
         raise InvalidCursorError("cursor is malformed")
     if pk != expected_pk:
         raise InvalidCursorError("cursor belongs to another list")
-    return {schema.PARTITION_KEY: pk, schema.SORT_KEY: sk}
+    return {schema.PARTITION_KEY: pk, schema.SORT_KEY: sk}, _seen(payload.get("seen", []))
+
+
+def _seen(value: object) -> tuple[str, ...]:
+    if not isinstance(value, list) or len(value) > MAX_SEEN:
+        raise InvalidCursorError("cursor is malformed")
+    try:
+        return tuple(schema.validate_uuid(group) for group in value)
+    except ValueError:
+        raise InvalidCursorError("cursor is malformed") from None
 
 
 def validate_limit(limit: int) -> int:
@@ -73,13 +103,14 @@ class GroupPageBuilder:
 
     Feed it a user's group rows newest first. While the stream processor moves a conversation's
     row (put the new one, then delete the old), the conversation briefly has two rows; only the
-    first one seen, the newest, is kept. `earlier` names the conversations that have a row above
-    this page's start (shown on an earlier page), so a stale row below a page boundary is not
-    shown a second time.
+    first one seen, the newest, is kept. `earlier` names the newest conversations shown on
+    earlier pages (from the cursor), so a stale row below a page boundary is not shown a second
+    time; the page's cursor passes them on, with this page's, up to MAX_SEEN.
     """
 
-    def __init__(self, limit: int, earlier: frozenset[str] = frozenset()) -> None:
+    def __init__(self, limit: int, earlier: tuple[str, ...] = ()) -> None:
         self._limit = validate_limit(limit)
+        self._earlier = earlier
         self._skip = set(earlier)
         self._groups: list[MessageGroup] = []
 
@@ -99,7 +130,10 @@ class GroupPageBuilder:
         if not self.full:
             return Page(items=shown, next_cursor=None)
         last = shown[-1]
+        seen = (*self._earlier, *(group.group_uuid for group in shown))[:MAX_SEEN]
         return Page(
             items=shown,
-            next_cursor=encode_cursor(schema.group_pk(last.owner_uuid), last.last_message_at),
+            next_cursor=encode_cursor(
+                schema.group_pk(last.owner_uuid), last.last_message_at, seen=seen
+            ),
         )

@@ -36,6 +36,7 @@ from cruddur_messages.pages import (
     MAX_SORT_KEY_BYTES,
     GroupPageBuilder,
     decode_cursor,
+    decode_group_cursor,
     encode_cursor,
     validate_limit,
 )
@@ -119,14 +120,22 @@ class MessageStore:
     def list_message_groups(
         self, user_uuid: str, limit: int = DEFAULT_PAGE_SIZE, cursor: str | None = None
     ) -> Page[MessageGroup]:
-        """A user's conversations, newest first, each once (the newest row of a conversation
-        whose row is being moved), with the other participant and the last message."""
+        """A user's conversations, newest first, each once on a page (the newest row of a
+        conversation whose row is being moved), with the other participant and a preview of the
+        last message (`items.message_preview`).
+
+        Every page is one eventually consistent Query of `limit + 1` rows from the cursor on, so
+        page 250 costs what page 1 does. A conversation moving while the pages are read (new row
+        put, old row not yet deleted) is shown once: its new row is among the newest, which the
+        cursor names (`pages.MAX_SEEN`). Only a stale row of an older conversation, left by a
+        move whose every retry failed, can show its conversation again on a later page, until
+        replay-failures or the conversation's next message removes it."""
         pk = schema.group_pk(user_uuid)
         builder = GroupPageBuilder(limit)
         start = None
         if cursor is not None:
-            start = decode_cursor(cursor, expected_pk=pk)
-            builder = GroupPageBuilder(limit, self._groups_above(pk, start[schema.SORT_KEY]))
+            start, seen = decode_group_cursor(cursor, expected_pk=pk)
+            builder = GroupPageBuilder(limit, seen)
         skipped = 0
         for item in self._query_partition(pk, start=start, batch=limit + 1):
             group = wire.parsed(items.group_from_item, item)
@@ -135,30 +144,6 @@ class MessageStore:
             elif builder.offer(group):
                 break
         return dataclasses.replace(builder.page(), skipped=skipped)
-
-    def _groups_above(self, pk: str, sk: str) -> frozenset[str]:
-        """Conversations with a row at or above the cursor's row `sk`: those shown on earlier
-        pages (the cursor's own row was the last one shown). A strongly consistent read, so a
-        conversation's new row, put before its old row is deleted, is always seen here when the
-        old row is seen on this page."""
-        groups: set[str] = set()
-        kwargs: dict[str, Any] = {
-            "TableName": self.table_name,
-            "KeyConditionExpression": "#pk = :pk AND #sk >= :sk",
-            "ProjectionExpression": "#group",
-            "ExpressionAttributeNames": {
-                "#pk": schema.PARTITION_KEY,
-                "#sk": schema.SORT_KEY,
-                "#group": schema.GSI_PARTITION_KEY,
-            },
-            "ExpressionAttributeValues": wire.serialize({":pk": pk, ":sk": sk}),
-            "ConsistentRead": True,
-        }
-        for item in wire.query(self._client, **kwargs):
-            value = item.get(schema.GSI_PARTITION_KEY)
-            if isinstance(value, str):
-                groups.add(value)
-        return frozenset(groups)
 
     # -- C ------------------------------------------------------------------------------------
 
@@ -206,46 +191,52 @@ class MessageStore:
         )
 
     def _require_participant(self, group_uuid: str, user_uuid: str) -> None:
+        """Every row names both participants (its owner and the other user), so any row the
+        index lists settles it. Only when it lists none (a conversation created a moment ago: the
+        index is eventually consistent) is the table asked, one key at a time: the first
+        message, then the sender's row at its time, where pattern D put it."""
         rows = self.get_message_group_rows(group_uuid)
-        if any(row.owner_uuid == user_uuid for row in rows):
-            return
-        # The GSI is eventually consistent: a conversation created a moment ago (pattern D) may
-        # not be indexed yet. Before refusing, confirm with strongly consistent base-table reads.
-        if self._user_has_group(user_uuid, group_uuid):
-            return
-        if rows or self._partition_has_items(schema.message_pk(group_uuid)):
+        if rows:
+            members = {row.owner_uuid for row in rows} | {row.other_user.uuid for row in rows}
+            if user_uuid in members:
+                return
             raise NotAParticipantError(group_uuid, user_uuid)
-        raise GroupNotFoundError(group_uuid)
+        first = self._first_item(schema.message_pk(group_uuid))
+        if first is None:
+            raise GroupNotFoundError(group_uuid)
+        message = wire.parsed(items.message_from_item, first)
+        if message is not None and (
+            message.sender.uuid == user_uuid
+            or self._has_row(user_uuid, message.created_at, group_uuid)
+        ):
+            return
+        raise NotAParticipantError(group_uuid, user_uuid)
 
-    def _user_has_group(self, user_uuid: str, group_uuid: str) -> bool:
-        kwargs: dict[str, Any] = {
-            "TableName": self.table_name,
-            "KeyConditionExpression": "#pk = :pk",
-            "FilterExpression": "#group = :group",
-            "ProjectionExpression": "#group",
-            "ExpressionAttributeNames": {
-                "#pk": schema.PARTITION_KEY,
-                "#group": schema.GSI_PARTITION_KEY,
-            },
-            "ExpressionAttributeValues": wire.serialize(
-                {":pk": schema.group_pk(user_uuid), ":group": group_uuid}
-            ),
-            "ConsistentRead": True,
-        }
-        # The filter can leave a page empty with more to come: the first match, on any page.
-        return any(True for _ in wire.query(self._client, **kwargs))
-
-    def _partition_has_items(self, pk: str) -> bool:
+    def _first_item(self, pk: str) -> dict[str, Any] | None:
         response = self._client.query(
             TableName=self.table_name,
             KeyConditionExpression="#pk = :pk",
             ExpressionAttributeNames={"#pk": schema.PARTITION_KEY},
             ExpressionAttributeValues=wire.serialize({":pk": pk}),
-            ProjectionExpression="#pk",
             Limit=1,
             ConsistentRead=True,
         )
-        return bool(response.get("Items"))
+        found = response.get("Items") or [None]
+        return wire.deserialize(found[0]) if found[0] is not None else None
+
+    def _has_row(self, user_uuid: str, sk: str, group_uuid: str) -> bool:
+        """Whether the user's row at `sk` is this conversation's (strongly consistent)."""
+        response = self._client.get_item(
+            TableName=self.table_name,
+            Key=wire.serialize(
+                {schema.PARTITION_KEY: schema.group_pk(user_uuid), schema.SORT_KEY: sk}
+            ),
+            ProjectionExpression="#group",
+            ExpressionAttributeNames={"#group": schema.GSI_PARTITION_KEY},
+            ConsistentRead=True,
+        )
+        item = wire.deserialize(response.get("Item") or {})
+        return item.get(schema.GSI_PARTITION_KEY) == group_uuid
 
     def get_message_group_rows(self, group_uuid: str) -> list[MessageGroup]:
         """Every group row of a conversation (one per participant; two for a participant while
@@ -309,7 +300,7 @@ class MessageStore:
                     group_uuid=group_uuid,
                     owner_uuid=owner.uuid,
                     last_message_at=message.created_at,
-                    last_message=message.text,
+                    last_message=items.message_preview(message.text),
                     other_user=other,
                 )
                 for owner, other in ((sender, recipient), (recipient, sender))

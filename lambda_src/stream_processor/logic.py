@@ -189,7 +189,8 @@ def plan_rows(message: Message, row_items: Sequence[Mapping[str, Any]]) -> RowPl
 
     Per participant: if its newest row is at or after the message, nothing moves (a duplicate or
     an older record); otherwise a new row takes the newest row's identity with the message's sk
-    and text. Every other row of that participant is deleted.
+    and a preview of its text (`items.message_preview`). Every other row of that participant is
+    deleted.
     """
     rows: list[MessageGroup] = []
     for item in row_items:
@@ -225,7 +226,11 @@ def plan_rows(message: Message, row_items: Sequence[Mapping[str, Any]]) -> RowPl
             stale = ordered[:-1]
         else:
             puts.append(
-                dataclasses.replace(newest, last_message_at=target, last_message=message.text)
+                dataclasses.replace(
+                    newest,
+                    last_message_at=target,
+                    last_message=items.message_preview(message.text),
+                )
             )
             stale = ordered
         deletes.extend(RowKey(schema.group_pk(owner), row.last_message_at) for row in stale)

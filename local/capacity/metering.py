@@ -16,7 +16,7 @@
   attribute one write; an item without the index's key attributes has no entry (sparse) and
   costs the index nothing.
 - Transactions: "Capacity management for transactions", twice the units of the same reads and
-  writes, https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis.html#transaction-capacity-handling
+  writes on the table; index entries once, by the propagation after the commit (plan._scaled), https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis.html#transaction-capacity-handling
 """
 
 from __future__ import annotations

@@ -83,11 +83,19 @@ class Action:
 
 
 def _scaled(consumed: Consumed, factor: int) -> Consumed:
+    """A transaction's units: the table's reads and writes twice (prepare and commit), its index
+    entries once. "After a transaction completes, its changes begin propagating to global
+    secondary indexes": the index is written by that propagation, as for a single write
+    (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis.html)."""
     if factor == 1:
         return consumed
-    scaled = Consumed(consumed.table)
-    scaled.add(consumed, factor)
-    return scaled
+    return Consumed(
+        consumed.table,
+        read=consumed.read * factor,
+        write=consumed.write * factor,
+        index_read=dict(consumed.index_read),
+        index_write=dict(consumed.index_write),
+    )
 
 
 def _key_of(table: DeployedTable, item: Item) -> Item:

@@ -55,11 +55,10 @@ def _topic_id(stage: Synthesized) -> str:
 
 def test_the_alarm_set(stage: Synthesized) -> None:
     """Function lag, errors, throttles; records delivered to the failure bucket and dropped;
-    table and GSI throttles; system errors; capacity only where nothing scales it."""
+    table and GSI throttles; system errors; consumed capacity of the table and the GSI, against
+    fixed capacity or against the auto-scaling maximum."""
     names = [m["MetricName"] for alarm in _alarms(stage) for m in _metrics_of(alarm)]
-    expected = len(FUNCTION_ALARMS) + len(MAPPING_ALARMS) + 4 + 1
-    if stage.settings.table.autoscaling is None:
-        expected += 4
+    expected = len(FUNCTION_ALARMS) + len(MAPPING_ALARMS) + 4 + 1 + 4
     assert len(_alarms(stage)) == expected
     assert FUNCTION_ALARMS | MAPPING_ALARMS | THROTTLE_METRICS | {"SystemErrors"} <= set(names)
     assert "ApproximateNumberOfMessagesVisible" not in names  # the queue alarm is retired
@@ -193,14 +192,20 @@ def test_consumed_capacity_alarms_without_autoscaling(
     stage: Synthesized, kind: str, index: str | None
 ) -> None:
     """Without auto scaling: consumed units per second above the stage's share of provisioned,
-    for the stage's number of periods. With auto scaling there is no such alarm."""
+    for the stage's number of periods. With auto scaling: above the target's share of the
+    auto-scaling maximum, where scaling can do no more."""
     metric = f"Consumed{kind}CapacityUnits"
     table = stage.settings.table
-    if table.autoscaling is not None:
-        with pytest.raises(ValueError):
-            _by_metric(stage, metric, index)
-        return
     settings = stage.settings.alarms
+    if table.autoscaling is not None:
+        alarm = _by_metric(stage, metric, index)
+        _, maximum = table.autoscaling.bounds(kind.lower())
+        target = table.autoscaling.target_utilization_percent
+        assert alarm["Threshold"] == pytest.approx(maximum * target / 100)
+        assert alarm["AlarmName"].endswith(f"{'Gsi' if index else 'Table'}{kind}AtScalingMaximum")
+        assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
+        assert alarm["EvaluationPeriods"] == settings.consumed_capacity_evaluation_periods
+        return
     alarm = _by_metric(stage, metric, index)
     (expression,) = [q for q in alarm["Metrics"] if "Expression" in q]
     assert expression["Expression"] == f"FILL(consumed, 0) / {settings.period_seconds}"

@@ -217,6 +217,26 @@ def test_a_transaction_the_capacity_cannot_pay_for_is_cancelled(client: Any) -> 
     assert not _exists(client, table, "refused")
 
 
+def test_a_transaction_doubles_the_table_s_units_not_the_index_s(client: Any) -> None:
+    """Prepare and commit on the table; the index entry comes from the propagation that follows
+    the commit, written once (transaction-apis.html, "Capacity management for transactions")."""
+    table = _table(client, read_capacity=10, write_capacity=10)
+    item = _item(2, "in-transaction", group="g")
+    answer = client.transact_write_items(
+        TransactItems=[{"Put": {"TableName": table, "Item": item}}],
+        ReturnConsumedCapacity="INDEXES",
+    )
+    assert answer["ConsumedCapacity"] == [
+        {
+            "TableName": table,
+            "CapacityUnits": 6.0,
+            "WriteCapacityUnits": 6.0,
+            "Table": {"CapacityUnits": 4.0, "WriteCapacityUnits": 4.0},
+            "GlobalSecondaryIndexes": {GSI: {"CapacityUnits": 2.0, "WriteCapacityUnits": 2.0}},
+        }
+    ]
+
+
 def test_the_http_counts_give_each_table_s_consumption_and_throttles(client: Any) -> None:
     table = _table(client, read_capacity=100, write_capacity=1, gsi_write_capacity=100)
     for n in range(30):

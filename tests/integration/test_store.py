@@ -443,7 +443,8 @@ def test_list_message_groups_honours_the_page_size_despite_a_duplicate(
 def test_list_message_groups_never_repeats_a_duplicate_across_pages(
     store: MessageStore, dynamodb_client: Any, table_name: str, andrew: User
 ) -> None:
-    """A conversation shown on page 1 is not shown again on page 2 by its stale row."""
+    """A conversation shown on page 1 is not shown again on page 2 by its stale row: the
+    cursor names it (one of the newest), no earlier row is read again."""
     groups = start_conversations(store, andrew, 4)
     rows = store.list_message_groups(andrew.uuid).items
     oldest = rows[-1]

@@ -32,8 +32,9 @@ ALLOWED: dict[str, set[str]] = {
     # 1,000 WCU), from the developer guide pages the capacity section cites. The alarms' period.
     "docs/local-cloud.md": {"50 ms", "64 MB", "5 s", "2 ms", "30 s", "256 MB"}
     | {"1 KB", "4 KB", "3,000 RCU", "1,000 WCU", "60 s"},
-    # The message limit in UTF-8 (1024 x 4 bytes) against the 400 KB item limit; the read rule.
-    "docs/message-store.md": {"4 KB", "400 KB", "1 RCU"},
+    # The message limit in UTF-8 (1024 x 4 bytes) against the 400 KB item limit; the read rule;
+    # the preview's bound (a setting: items.PREVIEW_MAX_BYTES).
+    "docs/message-store.md": {"4 KB", "400 KB", "1 RCU", "200 bytes"},
     # The write and read rules, and arithmetic on a 1024-character message of 4-byte characters.
     # The SDK budget's settings and their arithmetic (1 s timeouts, backoff 1 s and 2 s, 3 x (1 + 1)
     # + 3 = 9 s, 0.5 s to answer, 9.5 s margin, the 30 s timeout, the old 10 s read timeout), the
@@ -80,9 +81,17 @@ def test_the_documents_quote_bench_figures_through_markers() -> None:
     } <= keys
 
 
+# Documents written whole by a generator from a model, each kept equal to it by its own test.
+GENERATED: dict[str, str] = {
+    "docs/capacity.md": "tools/capacity_model/doc.py (tests/unit/test_capacity_doc.py)",
+}
+
+
 def test_no_unmarked_figure_in_the_documents() -> None:
     found = []
     for path in report.MARKED_DOCS:
+        if relative(path) in GENERATED:
+            continue
         text = report.MARKER.sub("", path.read_text(encoding="utf-8"))
         for number, line in enumerate(text.splitlines(), start=1):
             for match in FIGURE.finditer(line):

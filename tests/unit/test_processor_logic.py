@@ -231,3 +231,12 @@ def test_an_unreadable_group_row_is_unprocessable() -> None:
     del broken["user_handle"]
     with pytest.raises(logic.UnprocessableConversationError, match="user_handle"):
         logic.plan_rows(message(10), [broken, row(BOB, ALICE, 0)])
+
+
+def test_the_moved_rows_carry_a_preview_of_a_long_message() -> None:
+    """The new rows hold `items.message_preview` of the text (one write unit each), not the
+    whole message, which stays on the MSG# item only."""
+    long = message(20, text="\u00e9" * 1024)
+    plan = logic.plan_rows(long, both_rows(10))
+    assert [put.last_message for put in plan.puts] == [items.message_preview(long.text)] * 2
+    assert plan.puts[0].last_message != long.text

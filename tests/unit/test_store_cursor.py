@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cruddur_messages import schema
+from cruddur_messages.pages import MAX_SEEN, decode_group_cursor
 from cruddur_messages.store import (
     MAX_CURSOR_LENGTH,
     MAX_SORT_KEY_BYTES,
@@ -20,6 +21,7 @@ from cruddur_messages.store import (
 
 PK = schema.message_pk("5ae290ed-55d1-47a0-bc6d-fe2bc2700399")
 SK = "2024-05-01T12:00:00.000000+00:00"
+GROUP = "9f4a7a36-2f41-4b4f-8c4c-0a0d6c3c2b1a"
 URL_SAFE = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 
 
@@ -64,6 +66,9 @@ def test_cursor_of_another_list_is_refused() -> None:
         token_of({"v": 1, "pk": PK, "sk": "9" * (MAX_SORT_KEY_BYTES + 1)}),
         token_of({"v": 1, "pk": PK, "sk": "\ud800"}),
         "A" * (MAX_CURSOR_LENGTH + 1),
+        token_of({"v": 1, "pk": PK, "sk": SK, "seen": "not a list"}),
+        token_of({"v": 1, "pk": PK, "sk": SK, "seen": ["not-a-uuid"]}),
+        token_of({"v": 1, "pk": PK, "sk": SK, "seen": [GROUP] * (MAX_SEEN + 1)}),
     ],
     ids=[
         "empty",
@@ -78,6 +83,9 @@ def test_cursor_of_another_list_is_refused() -> None:
         "sk-over-dynamodb-key-limit",
         "sk-lone-surrogate",
         "too-long",
+        "seen-not-a-list",
+        "seen-not-uuids",
+        "seen-too-many",
     ],
 )
 def test_malformed_cursors_are_refused(token: str) -> None:
@@ -103,3 +111,20 @@ def test_cursor_at_the_sort_key_limit_is_accepted() -> None:
     """A sort key of exactly DynamoDB's 1024-byte limit is a valid position."""
     sk = "9" * MAX_SORT_KEY_BYTES
     assert decode_cursor(encode_cursor(PK, sk), expected_pk=PK)[schema.SORT_KEY] == sk
+
+
+def test_a_cursor_round_trips_the_conversations_it_names() -> None:
+    token = encode_cursor(PK, SK, seen=(GROUP,))
+    assert decode_group_cursor(token, expected_pk=PK) == (
+        {schema.PARTITION_KEY: PK, schema.SORT_KEY: SK},
+        (GROUP,),
+    )
+
+
+def test_a_cursor_names_fewer_conversations_rather_than_grow_past_its_limit() -> None:
+    """At the sort-key limit the conversations named give way, never the position."""
+    sk = "9" * MAX_SORT_KEY_BYTES
+    token = encode_cursor(PK, sk, seen=(GROUP,) * MAX_SEEN)
+    assert len(token) <= MAX_CURSOR_LENGTH
+    key, seen = decode_group_cursor(token, expected_pk=PK)
+    assert key[schema.SORT_KEY] == sk and 0 < len(seen) < MAX_SEEN

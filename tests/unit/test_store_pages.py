@@ -8,6 +8,7 @@ import pytest
 
 from cruddur_messages import schema
 from cruddur_messages.models import MessageGroup, Page, User
+from cruddur_messages.pages import MAX_SEEN, decode_group_cursor
 from cruddur_messages.store import GroupPageBuilder, decode_cursor
 
 OWNER = "3c2e4d29-4a8a-4c45-9b1f-1d0b2a3b4c5d"
@@ -29,7 +30,7 @@ def groups(count: int) -> list[str]:
 
 
 def build(
-    rows: list[MessageGroup], limit: int, earlier: frozenset[str] = frozenset()
+    rows: list[MessageGroup], limit: int, earlier: tuple[str, ...] = ()
 ) -> Page[MessageGroup]:
     builder = GroupPageBuilder(limit, earlier)
     for r in rows:
@@ -87,9 +88,20 @@ def test_a_duplicate_after_the_page_does_not_make_a_next_page() -> None:
 def test_conversations_shown_on_earlier_pages_are_skipped() -> None:
     """Stale rows of conversations already shown above the cursor are not shown again."""
     a, b, c = groups(3)
-    page = build([row(b, 5), row(a, 4), row(c, 3)], limit=2, earlier=frozenset({a}))
+    page = build([row(b, 5), row(a, 4), row(c, 3)], limit=2, earlier=(a,))
     assert [g.group_uuid for g in page.items] == [b, c]
     assert page.next_cursor is None
+
+
+def test_the_cursor_names_the_newest_conversations_shown() -> None:
+    """A page's cursor passes on the conversations of earlier pages, then its own, newest first,
+    at most MAX_SEEN: what the next page skips, without reading them again."""
+    earlier = tuple(groups(MAX_SEEN - 1))
+    a, b, c = groups(3)
+    page = build([row(a, 3), row(b, 2), row(c, 1)], limit=2, earlier=earlier)
+    assert page.next_cursor is not None
+    _, seen = decode_group_cursor(page.next_cursor, expected_pk=schema.group_pk(OWNER))
+    assert seen == (*earlier, a)
 
 
 def test_builder_refuses_a_bad_limit() -> None:
