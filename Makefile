@@ -94,7 +94,7 @@ format: setup ## apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-bench: setup ## measure synth, tests, cold start, processor cost and end-to-end throughput (< 10 min) into bench/runs/, untracked
+bench: setup ## measure synth, tests, cold start, processor cost and end-to-end throughput, capacity (< 15 min) into bench/runs/, untracked
 	$(PYTHON) -m bench.run
 
 bench-docs: setup ## make bench, then its figures into bench/results/, bench/README.md and the docs
