@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from cruddur_messages import schema
+from cruddur_messages import guards, schema, wire
 from cruddur_messages.models import User
 from cruddur_messages.store import MessageStore
 
@@ -227,16 +227,21 @@ class Smoke:
             self._log(f"removed the smoke run's {removed} item(s)")
 
     def _remove(self, table: str, group_uuid: str | None, users: tuple[User, User]) -> int:
-        """Delete the smoke group's messages and the smoke users' rows (keys nobody else has)."""
+        """Delete the smoke group's messages, their message_uuid guards, the smoke users' rows
+        and their pair's guard (keys nobody else has: the smoke users are new each run)."""
         client = self._clients("dynamodb")
-        partitions = [schema.group_pk(user.uuid) for user in users]
+        keys = [key for user in users for key in _keys(client, table, schema.group_pk(user.uuid))]
         if group_uuid is not None:
-            partitions.append(schema.message_pk(group_uuid))
+            for message in _keys(client, table, schema.message_pk(group_uuid), "message_uuid"):
+                message_uuid = message.pop("message_uuid", {}).get("S")
+                keys.append(message)
+                if message_uuid is not None:
+                    keys.append(wire.serialize(guards.message_guard_key(message_uuid)))
+        keys.append(wire.serialize(guards.pair_guard_key(users[0].uuid, users[1].uuid)))
         removed = 0
-        for partition in partitions:
-            for key in _keys(client, table, partition):
-                client.delete_item(TableName=table, Key=key)
-                removed += 1
+        for key in keys:
+            deleted = client.delete_item(TableName=table, Key=key, ReturnValues="ALL_OLD")
+            removed += "Attributes" in deleted
         return removed
 
     def _alarms(self, parts: StackParts) -> None:
@@ -284,14 +289,17 @@ class Smoke:
         self._ok(f"alarm topic has {len(confirmed)} confirmed subscription(s): {endpoints}")
 
 
-def _keys(client: Any, table: str, partition: str) -> Iterator[dict[str, Any]]:
+def _keys(client: Any, table: str, partition: str, *extra: str) -> Iterator[dict[str, Any]]:
+    """The keys of a partition's items (and the `extra` attributes asked for)."""
+    names = {"#pk": schema.PARTITION_KEY, "#sk": schema.SORT_KEY}
+    names.update({f"#x{n}": name for n, name in enumerate(extra)})
     paginator = client.get_paginator("query")
     for page in paginator.paginate(
         TableName=table,
         KeyConditionExpression="#pk = :pk",
-        ExpressionAttributeNames={"#pk": schema.PARTITION_KEY, "#sk": schema.SORT_KEY},
+        ExpressionAttributeNames=names,
         ExpressionAttributeValues={":pk": {"S": partition}},
-        ProjectionExpression="#pk, #sk",
+        ProjectionExpression=", ".join(names),
         ConsistentRead=True,
     ):
         yield from page["Items"]
