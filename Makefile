@@ -18,7 +18,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 export CDK_DISABLE_VERSION_CHECK := 1
 export CDK_DISABLE_CLI_TELEMETRY := true
 
-.PHONY: help setup synth diff test test-unit test-infra test-integration test-e2e lint format local demo db db-stop bench bench-docs clean
+.PHONY: help setup synth diff test test-unit test-infra test-integration test-e2e lint format local demo smoke db db-stop bench bench-docs clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -74,6 +74,17 @@ db: setup ## the course's Postgres (PostgreSQL 16 from the pgserver wheel) with 
 db-stop: setup ## stop the Postgres of make db (its data stays in .local-cloud/postgres)
 	$(PYTHON) -m local.postgres stop
 
+# STAGE given (other than local): that stage's stack on AWS, as the tools' --prod; else the local
+# cloud on PORT, started for the run when none listens there.
+SMOKE_ON_AWS := $(and $(filter command line environment,$(origin STAGE)),$(filter-out local,$(STAGE)))
+
+smoke: setup ## after a deploy: does STAGE's stack (default: the local cloud on PORT) work end to end?
+ifneq ($(SMOKE_ON_AWS),)
+	$(PYTHON) -P -m tools smoke --prod --stage '$(STAGE)'
+else
+	AWS_ENDPOINT_URL='http://localhost:$(PORT)' $(PYTHON) -P -m tools smoke
+endif
+
 lint: setup ## ruff (lint and format check) and mypy
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -83,7 +94,7 @@ format: setup ## apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-bench: setup ## measure synth, tests, cold start, processor cost and end-to-end throughput (< 10 min) into bench/runs/, untracked
+bench: setup ## measure synth, tests, cold start, processor cost and end-to-end throughput, capacity (< 15 min) into bench/runs/, untracked
 	$(PYTHON) -m bench.run
 
 bench-docs: setup ## make bench, then its figures into bench/results/, bench/README.md and the docs

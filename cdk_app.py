@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""The CDK app: `cdk synth -c stage=NAME` (dev, prod or local; default dev), optionally with
-`-c table_name=NAME` and `-c alarm_email=ADDRESS[,ADDRESS...]`."""
+"""The CDK app: `cdk synth -c stage=NAME` (dev, prod or local; default dev). Everything else
+comes from the committed settings (stacks/settings.py)."""
 
 from __future__ import annotations
 

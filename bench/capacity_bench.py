@@ -15,13 +15,12 @@ PutItem and DeleteItem of GRP# rows, a GetItem and a two-item TransactWriteItems
 
 from __future__ import annotations
 
-import argparse
-import json
 import uuid
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from bench import measure
+from bench.tables import verdict
 from cruddur_messages import schema
 from local import cloud, server
 
@@ -72,11 +71,6 @@ def _calls(ddb: Any, table: str) -> Callable[[int], None]:
     return call
 
 
-def _ms(samples: list[float]) -> dict[str, float]:
-    median, p99 = measure.median_and_p99_ms(samples)
-    return {"median": median, "p99": p99}
-
-
 def run(calls: int = 1200) -> dict[str, Any]:
     port = server.free_port()
     endpoint_server = server.start(port, authorize=False)
@@ -98,12 +92,12 @@ def run(calls: int = 1200) -> dict[str, Any]:
         endpoint_server.stop()
     if throttled or len(added) != calls:
         raise RuntimeError(f"{throttled} throttled, {len(added)} of {calls} requests metered")
-    overhead = _ms(added)
+    overhead = measure.latency_ms(added)
     return {
         "calls": calls,
         "operations": list(OPERATIONS),
         "capacity_ms": overhead,
-        "round_trip_ms": _ms(round_trips),
+        "round_trip_ms": measure.latency_ms(round_trips),
         "goal_median_ms": GOAL_MEDIAN_MS,
         "goal_met": overhead["median"] <= GOAL_MEDIAN_MS,
     }
@@ -112,7 +106,7 @@ def run(calls: int = 1200) -> dict[str, Any]:
 def report(part: Mapping[str, Any]) -> list[str]:
     """Its section of bench/README.md (bench/report.py)."""
     added, trip = part["capacity_ms"], part["round_trip_ms"]
-    goal = "met" if part["goal_met"] else "NOT met"
+    goal = verdict(part["goal_met"])
     rows = [
         ["capacity metering and enforcement, added per request", added["median"], added["p99"]],
         ["round trip of the same requests", trip["median"], trip["p99"]],
@@ -132,11 +126,7 @@ def report(part: Mapping[str, Any]) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--calls", type=int, default=1200)
-    args = parser.parse_args(argv)
-    print(json.dumps(run(args.calls), indent=2))
-    return 0
+    return measure.calls_main(argv, doc=__doc__ or "", run=run, default_calls=1200)
 
 
 if __name__ == "__main__":

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from bench.tables import markdown_table, verdict
+
 _RESOURCES = (
     ("table_rcu", "table RCU"),
     ("table_wcu", "table WCU"),
@@ -19,9 +21,7 @@ def _units(units: Mapping[str, float]) -> str:
 
 
 def render(part: Mapping[str, Any]) -> list[str]:
-    from bench.report import markdown_table  # report imports this module
-
-    goal = "met" if part["within_goal"] else "NOT met"
+    goal = verdict(part["within_goal"])
     rows = [
         (
             row["operation"],

@@ -1,4 +1,5 @@
-"""The measurements behind `make bench` that need no AWS endpoint: synth, test suite, cold start.
+"""The measurements behind `make bench` that need no AWS endpoint (synth, test suite, cold start),
+and the timing helpers every part shares.
 
 Each figure is a ratio against a baseline measured beside it in the same run, so a slower or
 faster machine moves both sides and the ratio stays meaningful.
@@ -6,6 +7,8 @@ faster machine moves both sides and the ratio stays meaningful.
 
 from __future__ import annotations
 
+import argparse
+import json
 import os
 import re
 import shutil
@@ -67,6 +70,23 @@ def median_and_p99_ms(samples: Sequence[float]) -> tuple[float, float]:
     ordered = sorted(samples)
     p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
     return round(statistics.median(ordered) * 1000, 3), round(p99 * 1000, 3)
+
+
+def latency_ms(samples: Sequence[float]) -> dict[str, float]:
+    """`median_and_p99_ms` as the results file writes a latency: {"median": ms, "p99": ms}."""
+    median, p99 = median_and_p99_ms(samples)
+    return {"median": median, "p99": p99}
+
+
+def calls_main(
+    argv: list[str] | None, *, doc: str, run: Callable[[int], Any], default_calls: int
+) -> int:
+    """A latency part's `python -m` entry point: `--calls N`, its results as JSON on stdout."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--calls", type=int, default=default_calls)
+    args = parser.parse_args(argv)
+    print(json.dumps(run(args.calls), indent=2))
+    return 0
 
 
 def summarize(samples: Sequence[float]) -> dict[str, Any]:

@@ -11,12 +11,20 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final
 
-from bench import capacity_bench, capacity_efficiency, capacity_model_report, synth_breakdown
+from bench import (
+    authz_bench,
+    capacity_bench,
+    capacity_efficiency,
+    capacity_model_report,
+    synth_breakdown,
+    worker_bench,
+)
 from bench.measure import PROJECT_ROOT
+from bench.tables import markdown_table, verdict
 
 README: Final = PROJECT_ROOT / "bench" / "README.md"
 RESULTS_DIR: Final = PROJECT_ROOT / "bench" / "results"
@@ -81,17 +89,6 @@ def write_docs(parts: Mapping[str, Any]) -> list[Path]:
             path.write_text(new, encoding="utf-8")
             changed.append(path.relative_to(PROJECT_ROOT))
     return changed
-
-
-def markdown_table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[str]:
-    """A Markdown table's lines, and a blank line after it."""
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
-    return [*lines, ""]
-
-
-def verdict(met: bool) -> str:  # every section with a goal says which
-    return "met" if met else "missed"
 
 
 def _not_measured(part: Mapping[str, Any]) -> list[str] | None:
@@ -301,57 +298,6 @@ def _reads(part: Mapping[str, Any]) -> list[str]:
     return lines + markdown_table(["read", "bytes", "RCU", "requests"], rows)
 
 
-def _authorization(part: Mapping[str, Any]) -> list[str]:
-    role, dev = part["round_trip_ms"]["role"], part["round_trip_ms"]["development"]
-    added = part["authorization_ms"]
-    return [
-        f"{part['calls']} of the stream processor's calls (PutItem, Query on the index, "
-        "DeleteItem) signed with the function's role session, each authorized against the role's "
-        "policy and the VPC's gateway endpoint policy by the Node policy engine "
-        "(`python -m bench.authz_bench`). Added latency is the authorization time inside the "
-        f"endpoint; goal: median <= {part['goal_median_ms']} ms "
-        f"({verdict(added['median'] <= part['goal_median_ms'])}).",
-        "",
-        *markdown_table(
-            ["measure", "median (ms)", "p99 (ms)"],
-            [
-                ["authorization, added per call", added["median"], added["p99"]],
-                ["round trip, role session", role["median"], role["p99"]],
-                ["round trip, development credentials (not evaluated)", dev["median"], dev["p99"]],
-            ],
-        ),
-    ]
-
-
-def _worker(part: Mapping[str, Any]) -> list[str]:
-    lines = [
-        "The local cloud's execution environment (a worker process under awslambdaric behind "
-        f"the Runtime API): one {part['batch_records']}-record stream event, "
-        f"{part['warm_calls']} warm calls, against the same handler called in this process; "
-        f"cold start: median of {part['cold_runs']} fresh workers, spawn to first answer.",
-        "",
-    ]
-    rows = [
-        ("direct call", part["direct"]["median_ms"], part["direct"]["p99_ms"]),
-        ("through the worker", part["worker"]["median_ms"], part["worker"]["p99_ms"]),
-        ("worker overhead", part["overhead_median_ms"], part["overhead_p99_ms"]),
-    ]
-    lines += markdown_table(["warm invocation", "median ms", "p99 ms"], rows)
-    goal = verdict(part["overhead_median_ms"] <= part["goal_overhead_median_ms"])
-    lines += [f"Goal: overhead <= {part['goal_overhead_median_ms']} ms median ({goal}).", ""]
-    cold = [
-        ("trivial handler", part["cold_start_echo_ms"]),
-        ("stream processor package (imports boto3)", part["cold_start_processor_ms"]),
-    ]
-    lines += markdown_table(["cold start", "median ms"], cold)
-    return [
-        *lines,
-        f"The stream processor's worker after init: {part['processor_virtual_mb']} MB of address "
-        f"space (VmSize), {part['processor_peak_resident_mb']} MB resident at peak (VmHWM).",
-        "",
-    ]
-
-
 _SECTIONS: Final = (
     ("synth", "1. Synth", _synth),
     ("tests", "2. Test suite", _tests),
@@ -360,8 +306,8 @@ _SECTIONS: Final = (
     ("end_to_end", "5. End to end on the local cloud", _end_to_end),
     ("processor_throughput", "6. Stream processor throughput and time budget", _throughput),
     ("reads", "7. Reads", _reads),
-    ("authorization", "8. Authorization of role-signed requests (local cloud)", _authorization),
-    ("worker", "9. The local cloud's worker", _worker),
+    ("authorization", "8. Authorization of role-signed requests (local cloud)", authz_bench.report),
+    ("worker", "9. The local cloud's worker", worker_bench.report),
     ("capacity", "10. DynamoDB capacity on the local cloud", capacity_bench.report),
     ("capacity_model", "11. The capacity model against the meter", capacity_model_report.render),
     ("capacity_efficiency", "12. Capacity efficiency under throttling", capacity_efficiency.render),

@@ -188,13 +188,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.child:
         _child(*args.child)
         return 0
-    from bench import measure, report
+    from bench import measure, tables
 
     with measure.scratch_dir() as scratch:
         phases = measure_breakdown(
             args.runs, stage=args.stage, scratch=Path(scratch), env=measure.toolchain_env()
         )
-    print("\n".join(report.markdown_table(*table(phases))))
+    print("\n".join(tables.markdown_table(*table(phases))))
     return 0
 
 

@@ -14,10 +14,12 @@ from __future__ import annotations
 import importlib.util
 import statistics
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final
 
 from bench import measure
+from bench.tables import markdown_table, verdict
 from cruddur_messages import schema
 from local import cloud
 from local.pump.functions import TABLE_MODE_HANDLER
@@ -138,3 +140,33 @@ def run(scratch: Path) -> dict[str, Any]:
         "processor_virtual_mb": round(memory["virtual"]),
         "processor_peak_resident_mb": round(memory["peak_resident"]),
     }
+
+
+def report(part: Mapping[str, Any]) -> list[str]:
+    """This part's section of bench/README.md."""
+    lines = [
+        "The local cloud's execution environment (a worker process under awslambdaric behind "
+        f"the Runtime API): one {part['batch_records']}-record stream event, "
+        f"{part['warm_calls']} warm calls, against the same handler called in this process; "
+        f"cold start: median of {part['cold_runs']} fresh workers, spawn to first answer.",
+        "",
+    ]
+    rows = [
+        ("direct call", part["direct"]["median_ms"], part["direct"]["p99_ms"]),
+        ("through the worker", part["worker"]["median_ms"], part["worker"]["p99_ms"]),
+        ("worker overhead", part["overhead_median_ms"], part["overhead_p99_ms"]),
+    ]
+    lines += markdown_table(["warm invocation", "median ms", "p99 ms"], rows)
+    goal = verdict(part["overhead_median_ms"] <= part["goal_overhead_median_ms"])
+    lines += [f"Goal: overhead <= {part['goal_overhead_median_ms']} ms median ({goal}).", ""]
+    cold = [
+        ("trivial handler", part["cold_start_echo_ms"]),
+        ("stream processor package (imports boto3)", part["cold_start_processor_ms"]),
+    ]
+    lines += markdown_table(["cold start", "median ms"], cold)
+    return [
+        *lines,
+        f"The stream processor's worker after init: {part['processor_virtual_mb']} MB of address "
+        f"space (VmSize), {part['processor_peak_resident_mb']} MB resident at peak (VmHWM).",
+        "",
+    ]

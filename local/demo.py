@@ -24,6 +24,7 @@ from cruddur_messages import schema
 from cruddur_messages.models import Message, MessageGroup
 from cruddur_messages.store import MessageStore
 from local import authz, capacity, cloud, deploy, server, stopping, user_pool
+from local.alarms import AlarmEvaluator
 from local.pump import PROJECT_ROOT, StreamPump
 from tools import users
 
@@ -163,11 +164,14 @@ def run_demo(
             log(f"error: {problem}")
         if problems:
             return 1
+        alarms = AlarmEvaluator(cloud.developer(endpoint), log=lambda line: log(f"    {line}"))
+        alarms.evaluate()
         log("6/6 results, read with the ddb tools")
         log(f"\n$ bin/ddb/patterns/list-conversations {ANDREW.handle}")
         ddb("list-conversations", ANDREW.handle, endpoint=endpoint, table=table, log=log)
         log(f"\n$ bin/ddb/patterns/get-conversation {group_uuid}")
         ddb("get-conversation", group_uuid, endpoint=endpoint, table=table, log=log)
+        log(f"\n{alarms.summary()}")
         log(f"\ndemo finished in {time.monotonic() - started:.0f}s; the local cloud is stopped")
         return 0
 
@@ -203,9 +207,12 @@ def run_local(port: int, *, log: Log = print, port_setting: str = "--port N") ->
                 f"stream pump running {pump.mapping.function_arn} in a worker; its log lines "
                 "follow (also in its log group); Ctrl-C stops everything"
             )
+            # Each alarm state change, as its topic gets it: "ALARM <name>: <reason>".
+            alarms = AlarmEvaluator(cloud.developer(endpoint), log=log).start()
             try:
                 pump.run_forever()
             finally:
+                alarms.stop()
                 pump.close()
         except KeyboardInterrupt:  # how `make local` is meant to end
             log("stopped")

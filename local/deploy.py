@@ -27,6 +27,7 @@ from typing import Any, Final
 from urllib.parse import urlsplit
 
 from local import cloud
+from local.alarms.install import install_stack_alarms
 
 PROJECT_ROOT: Final = Path(__file__).resolve().parent.parent
 STAGE: Final = "local"
@@ -162,7 +163,11 @@ def deploy(
             "stack): restart it to deploy them"
         )
     deployment = describe(endpoint)
-    log(f"deployed {deployment.stack_name} in {time.monotonic() - started:.1f}s")
+    alarms = install_stack_alarms(cloud.developer(endpoint), deployment.stack_name)
+    log(
+        f"deployed {deployment.stack_name} in {time.monotonic() - started:.1f}s "
+        f"({len(alarms)} alarms)"
+    )
     return deployment
 
 

@@ -1,5 +1,6 @@
-"""The guard: a change may not replace or destroy stateful resources, or broaden permissions,
-unless a commit of the change says it means it, with a trailer that names each such change.
+"""The guard: a change may not replace or destroy stateful resources or alarm subscriptions, or
+broaden permissions, unless a commit of the change says it means it, with a trailer that names
+each such change.
 
 A commit trailer rather than an ALLOW= variable: the intent then travels with the change, is
 reviewed with it, and works in CI, where nobody can pass a variable to a pull request's run.
@@ -28,6 +29,9 @@ STATEFUL_TYPES: Final = frozenset(
         "AWS::Lambda::EventSourceMapping",
     }
 )
+# Not data, but who is paged: a removed subscription pages nobody, and a replaced e-mail one
+# pages nobody until its new confirmation link is clicked.
+GUARDED_TYPES: Final = STATEFUL_TYPES | {"AWS::SNS::Subscription"}
 GUARDED_IMPACTS: Final = frozenset({"WILL_REPLACE", "MAY_REPLACE", "WILL_DESTROY", "WILL_ORPHAN"})
 _TOKEN = re.compile(r"[A-Za-z0-9_-]+/[A-Za-z0-9_-]+")
 
@@ -49,7 +53,7 @@ def findings(diffs: Iterable[StageDiff]) -> list[Finding]:
     found: list[Finding] = []
     for diff in diffs:
         for resource in diff.resources:
-            if resource.old_type in STATEFUL_TYPES and resource.impact in GUARDED_IMPACTS:
+            if resource.old_type in GUARDED_TYPES and resource.impact in GUARDED_IMPACTS:
                 causes = [p.name for p in resource.properties if p.impact in GUARDED_IMPACTS]
                 why = f" ({', '.join(causes)})" if causes else ""
                 what = f"{resource.impact} {resource.old_type}{why}"

@@ -21,7 +21,11 @@ def synth_tree(tree: Path, outdir: Path) -> dict[str, str]:
     settings_module = importlib.import_module("stacks.settings")
     if not Path(app_module.__file__ or "").resolve().is_relative_to(tree.resolve()):
         raise RuntimeError(f"stacks.app was imported from {app_module.__file__}, not from {tree}")
+    # The committed context the CLI reads in the tree: cdk.json's, then cdk.context.json's.
     context = json.loads((tree / "cdk.json").read_text())["context"]
+    cached = tree / "cdk.context.json"
+    if cached.is_file():
+        context = {**context, **json.loads(cached.read_text())}
     written: dict[str, str] = {}
     for stage in sorted(settings_module.STAGES):
         app, stack = app_module.build_app(stage, context=context, outdir=str(outdir / stage))

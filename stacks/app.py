@@ -25,7 +25,7 @@ def build_app(
     """The App and its one stack. The stage is `stage_name`, else the `stage` context value
     (`cdk synth -c stage=NAME`), else dev; an unknown or empty name raises UnknownStageError
     (an empty `-c stage=`, from `make synth STAGE=`, is a mistake, never a request for dev), an
-    invalid `-c table_name` or `-c alarm_email` InvalidSettingsError.
+    a `-c table_name` or `-c alarm_email` (refused: stacks/context.py) InvalidSettingsError.
     """
     app = cdk.App(context=dict(context or {}), outdir=outdir)
     settings = stack_settings(app, stage_name)

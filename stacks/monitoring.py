@@ -23,13 +23,7 @@ from cruddur_messages import schema
 from stacks.props import AlarmProps, AutoScaling, TableProps
 
 # SystemErrors is published per (TableName, Operation): the operations this system calls.
-TABLE_OPERATIONS: Final = (
-    dynamodb.Operation.PUT_ITEM,
-    dynamodb.Operation.DELETE_ITEM,
-    dynamodb.Operation.QUERY,
-    dynamodb.Operation.TRANSACT_WRITE_ITEMS,
-    dynamodb.Operation.GET_RECORDS,
-)
+TABLE_OPERATIONS: Final = ("PutItem", "DeleteItem", "Query", "TransactWriteItems", "GetRecords")
 
 
 def mapping_metric(
@@ -63,6 +57,19 @@ def table_metric(
         dimensions_map=dimensions,
         statistic=statistic,
         period=period,
+    )
+
+
+def filled(
+    metrics: dict[str, cloudwatch.IMetric], expression: str, label: str, period: cdk.Duration
+) -> cloudwatch.MathExpression:
+    """`expression` over `metrics`, each written FILL(id, 0) in it: a period without a datapoint
+    counts as 0. DynamoDB publishes its counts only when something happened, and an alarm on an
+    AWS/DynamoDB metric always ignores missing data and keeps its state (PutMetricAlarm API
+    reference, TreatMissingData): without FILL, a throttle alarm stays in ALARM long after the
+    throttling stopped. FILL: CloudWatch user guide, "Metric math syntax and functions"."""
+    return cloudwatch.MathExpression(
+        expression=expression, using_metrics=metrics, label=label, period=period
     )
 
 
@@ -166,7 +173,16 @@ class Monitoring(Construct):
                         id=f"{label}{kind}Throttles",
                         description=f"DynamoDB throttled {kind.lower()}s on {where[label]}{also}: "
                         f"raise its {kind.lower()} capacity or its auto scaling maximum.",
-                        metric=table_metric(name, f"{kind}ThrottleEvents", period, index=index),
+                        metric=filled(
+                            {
+                                "throttles": table_metric(
+                                    name, f"{kind}ThrottleEvents", period, index=index
+                                )
+                            },
+                            "FILL(throttles, 0)",
+                            f"{label} {kind.lower()} throttle events",
+                            period,
+                        ),
                         threshold=props.table_throttle_events,
                     )
                 )
@@ -175,9 +191,7 @@ class Monitoring(Construct):
                 id="TableSystemErrors",
                 description="DynamoDB returned HTTP 500s for this table; check the AWS Health "
                 "Dashboard.",
-                metric=table.metric_system_errors_for_operations(
-                    operations=list(TABLE_OPERATIONS), period=period
-                ),
+                metric=self._system_errors(name, period),
                 threshold=props.table_system_errors,
             )
         )
@@ -185,6 +199,22 @@ class Monitoring(Construct):
             self._capacity_alarms(name, table_props)
         else:
             self._scaling_maximum_alarms(name, table_props.autoscaling)
+
+    @staticmethod
+    def _system_errors(name: str, period: cdk.Duration) -> cloudwatch.MathExpression:
+        """SystemErrors is per (TableName, Operation): the sum over the operations used."""
+        metrics: dict[str, cloudwatch.IMetric] = {
+            operation.lower(): cloudwatch.Metric(
+                namespace="AWS/DynamoDB",
+                metric_name="SystemErrors",
+                dimensions_map={"TableName": name, "Operation": operation},
+                statistic="Sum",
+                period=period,
+            )
+            for operation in TABLE_OPERATIONS
+        }
+        expression = " + ".join(f"FILL({id_}, 0)" for id_ in metrics)
+        return filled(metrics, expression, "Sum of errors across all operations", period)
 
     def _capacity_alarms(self, name: str, table_props: TableProps) -> None:
         """Consumed units per second against a share of provisioned, for fixed capacity."""
@@ -237,11 +267,11 @@ class Monitoring(Construct):
             AlarmSpec(
                 id=id_,
                 description=description,
-                metric=cloudwatch.MathExpression(
-                    expression=f"consumed / {props.period_seconds}",
-                    using_metrics={"consumed": consumed},
-                    label=f"{label} consumed {kind.lower()} units per second",
-                    period=period,
+                metric=filled(
+                    {"consumed": consumed},
+                    f"FILL(consumed, 0) / {props.period_seconds}",
+                    f"{label} consumed {kind.lower()} units per second",
+                    period,
                 ),
                 threshold=round(threshold, 2),
                 evaluation_periods=props.consumed_capacity_evaluation_periods,

@@ -298,9 +298,18 @@ class AlarmProps(_Validated):
     consumed_capacity_percent: Annotated[int, Range(1, 100)]
     consumed_capacity_evaluation_periods: Annotated[int, Range(1, 100)]
     emails: tuple[str, ...] = ()
+    # A stage that must page someone: no address is then an error, not a silent deploy that
+    # unsubscribes everyone. Setting it False is the explicit, reviewed choice of no subscriber.
+    subscribers_required: bool = False
 
     def rules(self, owner: str) -> list[str]:
         errors: list[str] = []
+        if self.subscribers_required is True and self.emails == ():
+            errors.append(
+                f"{owner}.emails is empty, but {owner}.subscribers_required says this stage must "
+                "page someone: add the on-call addresses (stacks/settings.py), or set "
+                "subscribers_required=False to deploy it without a subscriber on purpose"
+            )
         if self.period_seconds not in _ALARM_PERIODS_SECONDS:
             errors.append(
                 f"{owner}.period_seconds must be 10, 30 or a multiple of 60 up to 86400 "

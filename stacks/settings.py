@@ -250,7 +250,16 @@ PROD: Final = StageSettings(
     # 30 days: time to notice, investigate and replay; PITR covers the table itself.
     failure_bucket=FailureBucketProps(expiration_days=30),
     # Users notice a stale conversation list within a minute: page on sustained lag sooner.
-    alarms=dataclasses.replace(_ALARMS, iterator_age_seconds=60),
+    # Who is paged is committed here, reviewed with every change (a `-c` flag would be forgotten
+    # by the next deploy, which would then delete the subscriptions). The address is the team's
+    # on-call list: replace this placeholder (example.com receives no mail) before the first
+    # deploy; `make smoke STAGE=prod` warns while no subscription is confirmed.
+    alarms=dataclasses.replace(
+        _ALARMS,
+        iterator_age_seconds=60,
+        emails=("cruddur-oncall@example.com",),
+        subscribers_required=True,
+    ),
 )
 
 # Deployed by the real `cdk deploy` into the embedded cloud (moto): dev's table and function (no

@@ -13,6 +13,7 @@ from tools.commands.patterns import get_conversation, list_conversations
 from tools.commands.replay import replay_failures
 from tools.commands.scan import scan
 from tools.commands.seed import seed
+from tools.commands.smoke import smoke
 from tools.commands.tables import drop, list_tables, schema_load
 from tools.connection import CONNECTION_META_KEY, Connection
 from tools.errors import ToolError, translate
@@ -77,6 +78,7 @@ for command in (
     list_conversations,
     replay_failures,
     capacity,
+    smoke,
 ):
     command.context_class = ScriptContext
     cli.add_command(command)

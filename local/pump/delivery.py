@@ -12,6 +12,7 @@ from typing import Any
 from local.pump.checkpoints import Checkpoints
 from local.pump.failures import DeliveryDenied, FailureDestination, pointer
 from local.pump.mapping import UNLIMITED, MappingSettings
+from local.pump.metrics import LambdaMetrics, iterator_age_ms
 from local.runtime.worker import InitError
 from tools import failure_records
 
@@ -60,6 +61,8 @@ class Delivery:
     log: Log
     retry_delay_s: float
     clock: Callable[[], float]
+    # Lambda's AWS/Lambda datapoints of each invocation and record outcome (metrics.py).
+    metrics: LambdaMetrics | None = None
 
     def on_stream(self, arn: str) -> Delivery:
         return replace(
@@ -75,12 +78,16 @@ class Delivery:
 
     def _invoke(self, batch: Sequence[dict[str, Any]]) -> _Outcome:
         self.stats.invocations += 1
+        age_ms = iterator_age_ms(batch, self.clock())
+        started = time.monotonic()
         try:
             response = self.handler({"Records": list(batch)}, None)
         except InitError:
             raise
         except Exception as error:  # the function failed: Lambda retries the whole batch
+            self._invoked(started, age_ms, failed=True, records=len(batch))
             return _Outcome(done=0, function_error=str(error) or type(error).__name__)
+        self._invoked(started, age_ms, failed=False, records=len(batch))
         if not self.mapping.report_item_failures:
             return _Outcome(done=len(batch))
         failures = response.get("batchItemFailures") if isinstance(response, Mapping) else None
@@ -93,6 +100,15 @@ class Delivery:
             # Lambda treats an identifier it cannot place as a failure of the whole batch.
             return _Outcome(done=0, function_error=f"unusable batchItemFailures: {failures!r}")
         return _Outcome(done=min(failed))
+
+    def _invoked(self, started: float, age_ms: float, *, failed: bool, records: int) -> None:
+        if self.metrics is None:
+            return
+        report = getattr(self.handler, "last_report", None) or {}
+        duration = report.get("duration_ms", (time.monotonic() - started) * 1000)
+        self.metrics.invocation(failed=failed, duration_ms=duration, iterator_age_ms=age_ms)
+        if failed:
+            self.metrics.events({"FailedInvokeEventCount": records})
 
     def _expired(self, record: Mapping[str, Any]) -> bool:
         if self.mapping.max_record_age_s == UNLIMITED:
@@ -155,9 +171,13 @@ class Delivery:
         try:
             where = self.destination.send(document, mapping_uuid=self.mapping.uuid, at=at)
             self.stats.records_sent_to_failure += len(records)
+            outcome = "OnFailureDestinationDeliveredEventCount"
         except DeliveryDenied as error:
             where = f"NOT delivered, dropped (the destination refused it: {error})"
             self.stats.records_dropped += len(records)
+            outcome = "DroppedEventCount"
+        if self.metrics is not None:
+            self.metrics.events({outcome: len(records)})
         self.stats.failure_messages.append(pointer(document))
         self.checkpoints.advance(shard_id, sequence(records[-1]))
         self.log(

@@ -17,6 +17,7 @@ from local.pump.delivery import Delivery, Handler, Log, PumpStats, sequence
 from local.pump.failures import FailureDestination
 from local.pump.functions import PROJECT_ROOT, deployed_function
 from local.pump.mapping import MappingSettings, find_mapping, latest_stream
+from local.pump.metrics import LambdaMetrics
 from local.runtime.worker import Credentials, InitError
 from local.stream_events import ShardReader, lambda_record
 
@@ -71,6 +72,7 @@ class StreamPump:
         poll_interval_s: float = 0.25,
         follow_stream: Callable[[], str] | None = None,
         clock: Callable[[], float] = time.time,
+        metrics: LambdaMetrics | None = None,
     ) -> None:
         self._delivery = Delivery(
             mapping=mapping,
@@ -81,12 +83,14 @@ class StreamPump:
             log=log,
             retry_delay_s=retry_delay_s,
             clock=clock,
+            metrics=metrics,
         )
         self._streams = clients("dynamodbstreams")
         self.problem: str | None = None
         self._log = log
         self._poll_interval_s = poll_interval_s
         self._follow_stream = follow_stream
+        self._metrics = metrics
         self._reader = self._new_reader()
 
     @classmethod
@@ -131,6 +135,13 @@ class StreamPump:
             ),
             follow_stream=lambda: latest_stream(developer, mapping.table_name),
             clients=clients,
+            # Published by the service, not the role: the development credentials.
+            metrics=LambdaMetrics(
+                developer("cloudwatch"),
+                function_name=name,
+                mapping_uuid=mapping.uuid,
+                event_counts=mapping.event_count_metrics,
+            ),
             **options,
         )
 
@@ -206,6 +217,7 @@ class StreamPump:
         consumed: str | None = None
         while True:
             for page in self._reader.pages(shard_id):
+                filtered_before = self.stats.records_filtered_out
                 for raw in page:
                     read += 1
                     record = lambda_record(raw, self.mapping.stream_arn)
@@ -220,6 +232,7 @@ class StreamPump:
                         self._delivery.deliver(shard_id, batch)
                         self.checkpoints.advance(shard_id, consumed)
                         batch = []
+                self._count_polled(len(page), self.stats.records_filtered_out - filtered_before)
             waited = time.monotonic() - batch_started
             if batch and waited < self.mapping.batching_window_s:
                 time.sleep(min(self._poll_interval_s, self.mapping.batching_window_s - waited))
@@ -230,6 +243,11 @@ class StreamPump:
         if consumed is not None:
             self.checkpoints.advance(shard_id, consumed)
         return read
+
+    def _count_polled(self, polled: int, filtered_out: int) -> None:
+        if self._metrics is not None and polled:
+            counts = {"PolledEventCount": polled, "FilteredOutEventCount": filtered_out}
+            self._metrics.events(counts)
 
     def run_until_idle(self, timeout_s: float = 30.0) -> PumpStats:
         """Deliver until a poll finds nothing new; TimeoutError if that takes over `timeout_s`."""

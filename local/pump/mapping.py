@@ -51,6 +51,8 @@ class MappingSettings:
     max_retry_attempts: int
     max_record_age_s: int
     bisect_on_error: bool
+    # MetricsConfig EventCount: the mapping publishes its event counts (local/pump/metrics.py).
+    event_count_metrics: bool = False
 
     @classmethod
     def from_api(cls, esm: Mapping[str, Any]) -> MappingSettings:
@@ -68,6 +70,7 @@ class MappingSettings:
             max_retry_attempts=int(esm.get("MaximumRetryAttempts", UNLIMITED)),
             max_record_age_s=int(esm.get("MaximumRecordAgeInSeconds", UNLIMITED)),
             bisect_on_error=bool(esm.get("BisectBatchOnFunctionError", False)),
+            event_count_metrics="EventCount" in (esm.get("MetricsConfig") or {}).get("Metrics", []),
         )
 
     @property

@@ -37,4 +37,6 @@ def test_every_acknowledgement_is_documented(doc: Path, stage: Synthesized) -> N
     for ack in acknowledgements(stage.stack):
         rule = ack.rule.split("::", 1)[1]
         construct = ack.path.split("/", 1)[1]
+        for address in stage.settings.alarms.emails:  # one subscription per address
+            construct = construct.replace(address, "<address>")
         assert any(f"`{rule}`" in row and f"`{construct}`" in row for row in rows), ack

@@ -138,17 +138,27 @@ def test_mapping_event_alarms(stage: Synthesized, metric: str, field: str) -> No
 def test_throttle_alarms_on_table_and_gsi(
     stage: Synthesized, metric: str, index: str | None
 ) -> None:
-    """Read and write throttle events (sums) of the table and of the GSI."""
+    """Read and write throttle events (sums) of the table and of the GSI, a period without any
+    counted as 0: DynamoDB alarms ignore missing data, so without FILL one would stay in ALARM
+    once the throttling stopped."""
     settings = stage.settings.alarms
     table_id, _ = stage.only("AWS::DynamoDB::Table")
     alarm = _by_metric(stage, metric, index)
     expected = {"TableName": {"Ref": table_id}}
     if index is not None:
         expected["GlobalSecondaryIndexName"] = index
-    assert (alarm["Namespace"], alarm["Statistic"]) == ("AWS/DynamoDB", "Sum")
-    assert _dimensions(alarm) == expected
+    (expression,) = [q for q in alarm["Metrics"] if "Expression" in q]
+    assert expression["Expression"] == "FILL(throttles, 0)"
+    (stat,) = [q for q in alarm["Metrics"] if "MetricStat" in q]
+    assert stat["Id"] == "throttles" and stat["ReturnData"] is False
+    assert stat["MetricStat"]["Metric"]["Namespace"] == "AWS/DynamoDB"
+    assert (stat["MetricStat"]["Stat"], stat["MetricStat"]["Period"]) == (
+        "Sum",
+        settings.period_seconds,
+    )
+    assert _dimensions(stat["MetricStat"]["Metric"]) == expected
     assert alarm["Threshold"] == settings.table_throttle_events
-    assert (alarm["ComparisonOperator"], alarm["Period"]) == (GE, settings.period_seconds)
+    assert (alarm["ComparisonOperator"], alarm["EvaluationPeriods"]) == (GE, 1)
 
 
 def test_system_errors_alarm_sums_every_operation_used(stage: Synthesized) -> None:
@@ -167,6 +177,10 @@ def test_system_errors_alarm_sums_every_operation_used(stage: Synthesized) -> No
             operations.add(dims["Operation"])
         else:
             assert query["ReturnData"] is True
+            assert query["Expression"] == (
+                "FILL(putitem, 0) + FILL(deleteitem, 0) + FILL(query, 0) + "
+                "FILL(transactwriteitems, 0) + FILL(getrecords, 0)"
+            )
     assert operations == {"PutItem", "DeleteItem", "Query", "TransactWriteItems", "GetRecords"}
     assert alarm["Threshold"] == settings.table_system_errors
     assert alarm["ComparisonOperator"] == GE
@@ -194,7 +208,7 @@ def test_consumed_capacity_alarms_without_autoscaling(
         return
     alarm = _by_metric(stage, metric, index)
     (expression,) = [q for q in alarm["Metrics"] if "Expression" in q]
-    assert expression["Expression"] == f"consumed / {settings.period_seconds}"
+    assert expression["Expression"] == f"FILL(consumed, 0) / {settings.period_seconds}"
     (stat,) = [q for q in alarm["Metrics"] if "MetricStat" in q]
     assert (stat["MetricStat"]["Stat"], stat["MetricStat"]["Period"]) == (
         "Sum",

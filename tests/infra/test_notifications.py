@@ -1,7 +1,9 @@
-"""The alarm topic: encryption that CloudWatch can use, TLS only, subscriptions from context."""
+"""The alarm topic: encryption that CloudWatch can use, TLS only, subscriptions from the
+committed settings (never from a flag)."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +11,8 @@ import pytest
 from stage_synth import Synthesized, cdk_json_context
 
 from stacks.app import build_app
+from stacks.props import InvalidSettingsError
+from stacks.settings import PROD
 
 ALARM_SOURCE = {
     "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}},
@@ -76,45 +80,43 @@ def test_topic_policy_denies_publishing_without_tls_and_admits_cloudwatch(
     assert allow["Condition"] == ALARM_SOURCE
 
 
-def test_no_subscription_without_addresses(stage: Synthesized) -> None:
-    """The stages name no address: nobody is subscribed unless the deployer says so."""
-    assert stage.settings.alarms.emails == ()
-    assert stage.resources("AWS::SNS::Subscription") == {}
-
-
-def test_alarm_emails_from_context_subscribe_to_the_topic(tmp_path: Path) -> None:
-    """`-c alarm_email=a,b` (spaces and a repeat tolerated) subscribes each address once."""
-    context = {
-        **cdk_json_context(),
-        "alarm_email": "ops@example.com, oncall@example.org,ops@example.com",
-    }
-    app, stack = build_app("dev", context=context, outdir=str(tmp_path))
-    template = app.synth().get_stack_artifact(stack.artifact_id).template
-    topic_id = next(k for k, r in template["Resources"].items() if r["Type"] == "AWS::SNS::Topic")
-    subscriptions = sorted(
+def _subscriptions(template: dict[str, Any]) -> list[tuple[str, str, Any]]:
+    return sorted(
         (r["Properties"]["Endpoint"], r["Properties"]["Protocol"], r["Properties"]["TopicArn"])
         for r in template["Resources"].values()
         if r["Type"] == "AWS::SNS::Subscription"
     )
-    assert subscriptions == [
-        ("oncall@example.org", "email", {"Ref": topic_id}),
-        ("ops@example.com", "email", {"Ref": topic_id}),
-    ]
 
 
-@pytest.mark.parametrize(
-    ("value", "message"),
-    [
-        ("ops@example", "invalid e-mail address: 'ops@example'"),
-        ("ops@example.com;x@y.z", "invalid e-mail address"),
-        (" , ", "names no e-mail address"),
-        (["ops@example.com", 7], "must be e-mail addresses separated by commas"),
-    ],
-)
-def test_bad_alarm_email_fails_naming_the_option(value: object, message: str) -> None:
-    """A malformed `-c alarm_email` fails before anything is built, naming the option."""
-    from stacks.props import InvalidSettingsError
+def test_each_committed_address_is_an_email_subscription_of_the_topic(stage: Synthesized) -> None:
+    """Who is paged comes from stacks/settings.py alone, so every synth (and `make diff`)
+    has the subscriptions a deploy creates."""
+    topic_id, _ = stage.only("AWS::SNS::Topic")
+    expected = sorted((email, "email", {"Ref": topic_id}) for email in stage.settings.alarms.emails)
+    assert _subscriptions(dict(stage.template_json)) == expected
 
-    with pytest.raises(InvalidSettingsError, match=r"-c alarm_email") as raised:
-        build_app("dev", context={**cdk_json_context(), "alarm_email": value})
-    assert message in str(raised.value)
+
+def test_prod_pages_someone(synthesized_stages: dict[str, Synthesized]) -> None:
+    prod = synthesized_stages["prod"]
+    assert prod.settings.alarms.subscribers_required
+    assert len(prod.resources("AWS::SNS::Subscription")) == len(prod.settings.alarms.emails) >= 1
+    assert synthesized_stages["dev"].resources("AWS::SNS::Subscription") == {}
+
+
+def test_a_stage_that_must_page_someone_cannot_drop_its_last_address() -> None:
+    """No subscriber is a reviewed choice (subscribers_required=False), never an accident."""
+    with pytest.raises(InvalidSettingsError, match=r"emails is empty, but .*subscribers_required"):
+        dataclasses.replace(PROD.alarms, emails=())
+    unsubscribed = dataclasses.replace(PROD.alarms, emails=(), subscribers_required=False)
+    assert unsubscribed.emails == ()
+
+
+@pytest.mark.parametrize("value", ["ops@example.com", ["ops@example.com"], ""])
+def test_alarm_email_from_the_context_is_refused(tmp_path: Path, value: object) -> None:
+    """A flag a later deploy forgets would delete the subscriptions: refused, one line saying
+    where the addresses go."""
+    with pytest.raises(InvalidSettingsError) as raised:
+        build_app("prod", context={**cdk_json_context(), "alarm_email": value})
+    assert str(raised.value).startswith("-c alarm_email is not read")
+    assert "alarms.emails of stage 'prod' in stacks/settings.py" in str(raised.value)
+    assert list(tmp_path.rglob("*.json")) == []

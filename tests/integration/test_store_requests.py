@@ -67,7 +67,7 @@ def test_a_later_page_of_b_is_one_query_of_its_own_rows(
     assert not query.get("ConsistentRead") and "IndexName" not in query
 
 
-def test_c_by_a_participant_reads_the_index_then_puts(
+def test_c_by_a_participant_reads_the_index_then_writes_the_message_and_its_guard(
     store: MessageStore, dynamodb_client: Any
 ) -> None:
     andrew, bayko = make_user("andrew"), make_user("bayko")
@@ -76,7 +76,7 @@ def test_c_by_a_participant_reads_the_index_then_puts(
         store.create_message(group.group_uuid, bayko, "hi")
     assert [(name, p.get("IndexName")) for name, p in calls] == [
         ("Query", schema.GSI_NAME),
-        ("PutItem", None),
+        ("TransactWriteItems", None),  # the message and its message_uuid's guard (guards.py)
     ]
 
 
@@ -103,7 +103,7 @@ def test_c_before_the_index_catches_up_reads_one_message_and_one_row(
     with index_lag(dynamodb_client), recorded(dynamodb_client) as calls:
         store.create_message(group.group_uuid, bayko, "hi")
     names = [name for name, _ in calls]
-    assert names == ["Query", "Query", "GetItem", "PutItem"]
+    assert names == ["Query", "Query", "GetItem", "TransactWriteItems"]
     message_query, get = calls[1][1], calls[2][1]
     assert message_query["Limit"] == 1 and message_query["ConsistentRead"] is True
     assert get["Key"] == {
@@ -147,13 +147,13 @@ def metered(client: Any) -> Iterator[list[tuple[str, float, float]]]:
             found.append((model.name, table, index))
 
     events = client.meta.events
-    for operation in ("Query", "GetItem", "PutItem", "DeleteItem"):
+    for operation in ("Query", "GetItem", "PutItem", "DeleteItem", "TransactWriteItems"):
         events.register(f"provide-client-params.dynamodb.{operation}", ask)
         events.register(f"after-call.dynamodb.{operation}", keep)
     try:
         yield found
     finally:
-        for operation in ("Query", "GetItem", "PutItem", "DeleteItem"):
+        for operation in ("Query", "GetItem", "PutItem", "DeleteItem", "TransactWriteItems"):
             events.unregister(f"provide-client-params.dynamodb.{operation}", ask)
             events.unregister(f"after-call.dynamodb.{operation}", keep)
 
@@ -176,13 +176,14 @@ def test_b_page_3_costs_what_page_1_does_on_the_meter(
 def test_a_long_message_moves_each_row_for_one_write_unit(
     store: MessageStore, dynamodb_client: Any, table_name: str
 ) -> None:
-    """1,024 four-byte characters: the MSG# item is 4.3 KB (5 units), each row put and delete
-    of the processor costs 1 unit on the table and 1 on the GSI, the preview's doing."""
+    """1,024 four-byte characters: the MSG# item is 4.3 KB (5 units), written in a transaction
+    with its guard (under 1 KB: 1 unit), each twice: 12 units. Each row put and delete of the
+    processor costs 1 unit on the table and 1 on the GSI, the preview's doing."""
     andrew, bayko = make_user("andrew"), make_user("bayko")
     group, _ = store.create_message_group(andrew, bayko, "hello")
     with metered(dynamodb_client) as sent:
         message = store.create_message(group.group_uuid, bayko, "\U0001f600" * 1024)
-    assert ("PutItem", 5.0, 0.0) in sent
+    assert ("TransactWriteItems", 12.0, 0.0) in sent
     rows = DynamoGroupRows(dynamodb_client, table_name=table_name, index_name=schema.GSI_NAME)
     record = synthetic_record(items.message_item(message), "1" * 21)
     with metered(dynamodb_client) as moved:

@@ -130,6 +130,47 @@ def test_removing_the_failure_destination_fires(templates: Callable[[], Template
     assert f"dev/{bucket_id}" in {f.token for f in findings([diff])}
 
 
+SUBSCRIPTION = "AWS::SNS::Subscription"
+
+
+def test_removing_the_alarm_subscription_fires(templates: Callable[[], Templates]) -> None:
+    """A change that drops prod's last address pages nobody: refused unless a trailer says so."""
+
+    def unsubscribe(template: Any) -> None:
+        del template["Resources"][only(template, SUBSCRIPTION)[0]]
+
+    diff = edited(templates, "prod", unsubscribe)
+    subscription_id = only(templates()["prod"], SUBSCRIPTION)[0]
+    found = {f.token: f for f in findings([diff])}
+    assert found[f"prod/{subscription_id}"].what.startswith("WILL_DESTROY AWS::SNS::Subscription")
+
+
+def test_replacing_the_alarm_subscription_fires(templates: Callable[[], Templates]) -> None:
+    """A new address is a new subscription, unconfirmed until someone clicks its link."""
+
+    def readdress(template: Any) -> None:
+        only(template, SUBSCRIPTION)[1]["Properties"]["Endpoint"] = "someone-else@example.com"
+
+    diff = edited(templates, "prod", readdress)
+    subscription_id = only(templates()["prod"], SUBSCRIPTION)[0]
+    found = {f.token: f for f in findings([diff])}
+    assert "Endpoint" in found[f"prod/{subscription_id}"].what
+    assert "REPLACE" in found[f"prod/{subscription_id}"].what
+
+
+def test_adding_an_alarm_subscription_is_quiet(templates: Callable[[], Templates]) -> None:
+    def subscribe_another(template: Any) -> None:
+        subscription_id, subscription = only(template, SUBSCRIPTION)
+        template["Resources"][subscription_id + "Second"] = {
+            **subscription,
+            "Properties": {**subscription["Properties"], "Endpoint": "second@example.com"},
+        }
+
+    diff = edited(templates, "prod", subscribe_another)
+    assert [r.impact for r in diff.resources] == ["WILL_CREATE"]
+    assert findings([diff]) == []
+
+
 def test_a_log_retention_change_is_quiet(templates: Callable[[], Templates]) -> None:
     def retain_longer(template: Any) -> None:
         only(template, "AWS::Logs::LogGroup")[1]["Properties"]["RetentionInDays"] = 365

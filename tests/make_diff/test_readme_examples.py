@@ -17,9 +17,8 @@ from stage_templates import Templates
 
 from review import __main__ as make_diff
 from review.changes import diff_stages
-from stacks.app import build_app
 from stacks.messaging_stack import MessagingStack, stack_name
-from stacks.settings import DEV, LOCAL, StageSettings
+from stacks.settings import DEV, LOCAL, PROD, StageSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
@@ -74,11 +73,12 @@ def test_the_capacity_example(
 def test_the_renamed_table_example(
     synthesized: Templates, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """prod's table_name changed (here through the context key that sets it), refused; the
-    example leaves out the title and the dev and local sections (`no changes`)."""
-    context = {**cdk_json_context(), "table_name": "cruddur-messages-v2"}
-    app, stack = build_app("prod", context=context, outdir=str(tmp_path / "prod"))
-    prod = app.synth().get_stack_artifact(stack.artifact_id).template
+    """prod's table_name setting changed, refused; the example leaves out the title and the dev
+    and local sections (`no changes`)."""
+    renamed = dataclasses.replace(
+        PROD, table=dataclasses.replace(PROD.table, table_name="cruddur-messages-v2")
+    )
+    prod = synthesize(renamed, tmp_path / "prod")
     code, text = printed({**synthesized, "prod": prod}, synthesized, capsys)
     assert code == 1
     assert "## dev: no changes" in text and "## local: no changes" in text

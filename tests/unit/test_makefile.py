@@ -48,6 +48,14 @@ def test_clean_says_what_it_removes_and_removes_it(tmp_path: Path) -> None:
     assert make("clean", cwd=tmp_path) == "clean: nothing to remove\n"
 
 
+def test_smoke_checks_the_local_cloud_unless_a_stage_is_named() -> None:
+    local = make("-n", "smoke", "PORT=8123", "-o", "setup")
+    assert "AWS_ENDPOINT_URL='http://localhost:8123'" in local and "--prod" not in local
+    assert "--prod" not in make("-n", "smoke", "STAGE=local", "-o", "setup")
+    prod = make("-n", "smoke", "STAGE=prod", "-o", "setup")
+    assert "-m tools smoke --prod --stage 'prod'" in prod
+
+
 def test_db_starts_and_stops_the_local_postgres() -> None:
     assert "-m local.postgres start" in make("-n", "db", "-o", "setup")
     assert "-m local.postgres stop" in make("-n", "db-stop", "-o", "setup")
