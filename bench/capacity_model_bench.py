@@ -242,15 +242,15 @@ def _reply_before_the_index(w: Workload, owner: User) -> None:
     """`owner` (in B_CONVERSATIONS conversations) replies to a new conversation the index does
     not list yet: the check reads the first message and owner's row at its time."""
     group, _ = w.store.create_message_group(next(w.users), owner, SHORT.text)
-    put = ops.create_message(SHORT).requests[1:]
+    write = ops.create_message(SHORT).requests[1:]  # the message and its guard
     rows = B_CONVERSATIONS + 1
     now = ops.participant_check(SHORT, lagging=True, conversations=rows, cheap=True)
     before = ops.participant_check(_old(SHORT), lagging=True, conversations=rows, cheap=False)
     with _index_lag(w.client):
         w.measured(
             f"C: a reply before the index lists the conversation ({B_CONVERSATIONS} others)",
-            Operation("lag", now.requests + put),
-            Operation("lag", before.requests + put),
+            Operation("lag", now.requests + write),
+            Operation("lag", before.requests + write),
             functools.partial(w.send, group.group_uuid, owner, SHORT),
         )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from click.testing import CliRunner
 
 from stacks.settings import DEV, PROD
@@ -23,9 +24,11 @@ def test_json_is_the_models_plan_for_the_profile() -> None:
     assert code == 0
     doc = json.loads(out)
     plan = Plan(TrafficProfile(messages_per_second=12, new_conversation_share=0))
-    assert doc["per_second"]["table_wcu"] == plan.per_second.table_write == 60
+    # 12 quiet msg/s x 8 table WCU (C's transaction 2 x 2, E's 4 row writes) = 96.
+    assert doc["per_second"]["table_wcu"] == plan.per_second.table_write == 96
     assert doc["provisioned"]["table_wcu"] == plan.provisioned.table_write
-    assert doc["cost_usd"]["per_million_messages_on_demand"] == 5.75
+    # 12 WCU and 1 RCU a message: 12 x $0.625 + $0.125 = $7.625 a million, rounded to cents.
+    assert doc["cost_usd"]["per_million_messages_on_demand"] == pytest.approx(7.625, abs=0.005)
     assert doc["stage"] is None
 
 
@@ -41,7 +44,7 @@ def test_a_stage_that_holds_says_so_with_what_it_sustains() -> None:
 
 def test_a_stage_that_does_not_hold_names_the_short_resource() -> None:
     assert PROD.table.autoscaling is not None
-    too_many = PROD.table.autoscaling.max_write_capacity  # 5 WCU a message: five times too many
+    too_many = PROD.table.autoscaling.max_write_capacity  # 8 WCU a message: eight times too many
     code, out, _ = run("--messages-per-second", str(too_many), "--stage", "prod", "--json")
     assert code == 0
     stage = json.loads(out)["stage"]

@@ -187,7 +187,12 @@ def _saturation(plan: Plan, shards: int, per_shard: float, per_invocation: float
             f"{per_invocation:g} per invocation: {change}"
         )
     if not said:
-        return "nothing: prod's bounds hold it; dev's 5 WCU saturate first, at 1 msg/s"
+        quiet = Plan(TrafficProfile(messages_per_second=1, new_conversation_share=0))
+        dev = verdict(quiet, stage_capacity(DEV.name, DEV.table)).sustained_floor
+        return (
+            f"nothing: prod's bounds hold it; dev's {DEV.table.write_capacity} WCU saturate "
+            f"first, at {_number(dev)} quiet msg/s"
+        )
     return "; then ".join(said)
 
 

@@ -102,13 +102,24 @@ def _index_query(shape: Shape, rows: int, action: str) -> Request:
     )
 
 
+def _message_transaction(shape: Shape) -> Request:
+    """C's write: the message and its message_uuid's guard, both put if absent in one
+    transaction (neither is in the index: no `message_group_uuid`)."""
+    table = write_units(shape.message_bytes) + write_units(shape.message_guard_bytes)
+    return Request(
+        "TransactWriteItems message + its guard",
+        Units(table_write=TRANSACTION_FACTOR * table),
+    )
+
+
 def create_message(shape: Shape) -> Operation:
-    """Pattern C by a participant: the index lists the conversation's rows, then the put."""
+    """Pattern C by a participant: the index lists the conversation's rows, then the
+    transaction of the message and its guard."""
     return Operation(
         "C: a message in a conversation",
         (
             _index_query(shape, PARTICIPANTS, "Query index: the participant check"),
-            Request("PutItem message", Units(table_write=write_units(shape.message_bytes))),
+            _message_transaction(shape),
         ),
     )
 
@@ -145,14 +156,20 @@ def participant_check(shape: Shape, *, lagging: bool, conversations: int, cheap:
 
 
 def create_message_group(shape: Shape) -> Operation:
-    """Pattern D: the first message and both rows in one transaction (puts of new keys)."""
-    table = write_units(shape.message_bytes) + PARTICIPANTS * write_units(shape.row_bytes)
+    """Pattern D: the first message, both rows, the message's guard and the pair's guard in one
+    transaction (puts of new keys); only the rows are in the index."""
+    table = (
+        write_units(shape.message_bytes)
+        + PARTICIPANTS * write_units(shape.row_bytes)
+        + write_units(shape.message_guard_bytes)
+        + write_units(shape.pair_guard_bytes)
+    )
     index = PARTICIPANTS * write_units(shape.index_entry_bytes)
     return Operation(
         "D: a new conversation",
         (
             Request(
-                "TransactWriteItems message + 2 rows",
+                "TransactWriteItems message + 2 rows + 2 guards",
                 Units(
                     table_write=TRANSACTION_FACTOR * table,
                     index_write=TRANSACTION_INDEX_FACTOR * index,

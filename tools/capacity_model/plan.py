@@ -21,6 +21,7 @@ from tools.capacity_model import operations as ops
 from tools.capacity_model.operations import Units
 from tools.capacity_model.prices import HOURS_PER_MONTH, US_EAST_1, Prices
 from tools.capacity_model.shapes import Shape
+from tools.item_sizes import write_units
 
 PARTITION_WCU: Final = 1000
 PARTITION_RCU: Final = 3000
@@ -158,7 +159,8 @@ def hot_keys(profile: TrafficProfile) -> HotKeys:
     move = ops.processor_move(shape)
     row_writes = 2 * move.requests[1].units.table_write  # this user's put and delete
     entry_writes = move.units.index_write / profile.messages_per_conversation_per_batch
-    message_writes = ops.create_message(shape).units.table_write
+    # The message's own key only: its guard is under its own key (`MSGID#`), elsewhere.
+    message_writes = ops.TRANSACTION_FACTOR * write_units(shape.message_bytes)
     page_a = ops.list_messages(shape, page=profile.a_page, available=profile.a_page + 1)
     page_b = ops.list_message_groups(
         shape, page=profile.b_page, page_number=1, conversations=profile.b_page + 1, cheap=True

@@ -1,10 +1,10 @@
 """The sizes of the items the system writes, built by the code that writes them.
 
 `Shape` says how long a message is and how long the names are; the items are then made by
-`cruddur_messages.items` (the same builders the store and the processor use), serialized as on the
-wire, and sized by `tools.item_sizes`, DynamoDB's documented rules. `preview=False` builds the
-rows as they were before the preview (the whole text on every GRP# row and index entry): the model's
-"before" of the cheaper rows.
+`cruddur_messages.items` and `cruddur_messages.guards` (the same builders the store and the
+processor use), serialized as on the wire, and sized by `tools.item_sizes`, DynamoDB's documented
+rules. `preview=False` builds the rows as they were before the preview (the whole text on every
+GRP# row and index entry): the model's "before" of the cheaper rows.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any, Final
 
 from boto3.dynamodb.types import TypeSerializer
 
-from cruddur_messages import items, schema
+from cruddur_messages import guards, items, schema
 from cruddur_messages.models import Message, MessageGroup, User
 from tools.item_sizes import item_size
 
@@ -66,12 +66,15 @@ class Shape:
         return _CHARACTERS[self.bytes_per_char] * self.message_chars
 
     @cached_property
-    def message_item(self) -> dict[str, Any]:
+    def _message(self) -> Message:
         sender = self._users[0]
-        message = Message(
+        return Message(
             message_uuid=_USERS[1], group_uuid=_GROUP, created_at=_AT, text=self.text, sender=sender
         )
-        return _wire(items.message_item(message))
+
+    @cached_property
+    def message_item(self) -> dict[str, Any]:
+        return _wire(items.message_item(self._message))
 
     @cached_property
     def row_item(self) -> dict[str, Any]:
@@ -87,9 +90,27 @@ class Shape:
         )
         return _wire(items.group_item(row))
 
+    @cached_property
+    def message_guard_item(self) -> dict[str, Any]:
+        """The guard C and D write with a message, keyed by its message_uuid."""
+        return _wire(guards.message_guard(self._message))
+
+    @cached_property
+    def pair_guard_item(self) -> dict[str, Any]:
+        """The guard D writes per pair of users, pointing to their conversation."""
+        return _wire(guards.pair_guard(*_USERS, _GROUP))
+
     @property
     def message_bytes(self) -> int:
         return item_size(self.message_item)
+
+    @property
+    def message_guard_bytes(self) -> int:
+        return item_size(self.message_guard_item)
+
+    @property
+    def pair_guard_bytes(self) -> int:
+        return item_size(self.pair_guard_item)
 
     @property
     def row_bytes(self) -> int:
