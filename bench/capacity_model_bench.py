@@ -306,10 +306,4 @@ def _compare(workload: Workload, label: str) -> dict[str, Any]:
 
 
 def _as_dict(units: Units) -> dict[str, float]:
-    return {
-        "table_rcu": round(units.table_read, 3),
-        "table_wcu": round(units.table_write, 3),
-        "gsi_rcu": round(units.index_read, 3),
-        "gsi_wcu": round(units.index_write, 3),
-        "total": round(units.total, 3),
-    }
+    return {**units.as_dict(), "total": round(units.total, 3)}

@@ -38,7 +38,7 @@ from typing import Any, Final
 import boto3
 
 from bench import course_processor
-from cruddur_messages import schema
+from cruddur_messages import schema, stream_records
 from cruddur_messages.models import Message, User
 from cruddur_messages.store import MessageStore
 from local import cloud, server, stream_events
@@ -252,7 +252,7 @@ class Bench:
     def replay_course(self, recording: Recording) -> dict[str, Any]:
         table = self.new_table(recording.initial_rows)
         arn, seeded = self._stream(table)
-        checkpoint = {r["ShardId"]: r["dynamodb"]["SequenceNumber"] for r in seeded}
+        checkpoint = {r["ShardId"]: stream_records.parse(r).sequence_number for r in seeded}
         client = boto3.client("dynamodb", endpoint_url=self.endpoint, region_name=REGION)
         meter = Meter(client, self.dynamodb, table)
         handle = course_processor.make_handler(client, table_name=table, index_name=schema.GSI_NAME)

@@ -32,7 +32,7 @@ from typing import Any, Final
 from boto3.dynamodb.types import TypeSerializer
 
 from bench.fake_dynamodb import FakeDynamoDB
-from cruddur_messages import items, schema, timestamps
+from cruddur_messages import items, schema, stream_records, timestamps
 from cruddur_messages.models import Message, MessageGroup, User
 from local import cloud
 from local.stream_events import synthetic_record
@@ -191,11 +191,9 @@ def _lagging(timeout_s: int) -> dict[str, Any]:
     checkpoint = min(reported) if reported else None
     stale = stale_groups(fake, batch)
     first_seq: dict[str, int] = {}
-    for record in batch.records:
-        group = record["dynamodb"]["NewImage"][schema.PARTITION_KEY]["S"][
-            len(schema.MESSAGE_PREFIX) :
-        ]
-        first_seq.setdefault(group, int(record["dynamodb"]["SequenceNumber"]))
+    for record in map(stream_records.parse, batch.records):
+        if record.message_group_uuid is not None:
+            first_seq.setdefault(record.message_group_uuid, int(record.sequence_number))
     return {
         "round_trip_ms": 5,
         "wall_s": round(figures["wall_s"], 2),

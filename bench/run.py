@@ -29,6 +29,7 @@ from typing import Any, Final
 
 from bench import measure, report
 from local import server
+from tools.capacity_model import doc as capacity_doc
 
 RESULTS_DIR: Final = measure.PROJECT_ROOT / "bench" / "results"
 RUNS_DIR: Final = measure.PROJECT_ROOT / "bench" / "runs"  # gitignored
@@ -126,6 +127,9 @@ def publish(
     if refresh_docs:
         written = [out, report.write_readme(results, out), *report.write_docs(
             report.latest_parts(results_dir))]  # fmt: skip
+        # docs/capacity.md is generated whole: its scale table is computed from part 6's rate.
+        if results_dir == RESULTS_DIR and capacity_doc.write():
+            written.append(capacity_doc.DOC)
     else:
         written = [out, out.with_suffix(".md")]
         written[1].write_text(report.render(results, out, written[1]), encoding="utf-8")

@@ -30,9 +30,9 @@ from typing import Any, Final, cast
 from boto3.dynamodb.types import TypeSerializer
 from moto.events.models import EventPattern
 
-from cruddur_messages import schema
+from cruddur_messages import schema, stream_records
 
-INSERT: Final = "INSERT"
+INSERT: Final = stream_records.INSERT
 # The shape of a real ARN, for records that never came from a stream; no real account.
 SYNTHETIC_STREAM_ARN: Final = (
     "arn:aws:dynamodb:us-east-1:000000000000:table/cruddur-messages/stream/2024-01-01T00:00:00.000"

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from cruddur_messages import schema
+from cruddur_messages import stream_records
 
 KEY_PREFIX: Final = "aws/lambda/"
 REPLAYED_PREFIX: Final = "replayed/"
@@ -58,12 +58,21 @@ class FailureRecord:
     def conversations(self) -> list[str]:
         """The conversations the records belong to, in order of first appearance."""
         found: dict[str, None] = {}
-        for record in self.records:
-            pk = record.get("dynamodb", {}).get("NewImage", {}).get(schema.PARTITION_KEY, {})
-            value = pk.get("S") if isinstance(pk, Mapping) else None
-            if isinstance(value, str) and schema.is_message_pk(value):
-                found[value[len(schema.MESSAGE_PREFIX) :]] = None
+        for record in self.parsed_records():
+            if record is not None and record.message_group_uuid is not None:
+                found[record.message_group_uuid] = None
         return list(found)
+
+    def parsed_records(self) -> list[stream_records.StreamRecord | None]:
+        """Each record read by `stream_records.parse`; None for one that is not a stream record
+        (the document is Lambda's, but a replayed one may have been edited by hand)."""
+        parsed: list[stream_records.StreamRecord | None] = []
+        for record in self.records:
+            try:
+                parsed.append(stream_records.parse(record))
+            except stream_records.MalformedStreamRecordError:
+                parsed.append(None)
+        return parsed
 
 
 def object_key(mapping_uuid: str, shard_id: str, at: datetime, unique: str | None = None) -> str:
@@ -130,8 +139,10 @@ def to_json(document: Mapping[str, Any]) -> bytes:
     return json.dumps(document, separators=(",", ":")).encode()
 
 
-def _iso(epoch_seconds: float) -> str:
-    return datetime.fromtimestamp(epoch_seconds, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+def _arrival(record: stream_records.StreamRecord, failed_at: datetime) -> str:
+    """When the record reached the stream (a record without the time: when the batch failed)."""
+    at = failed_at.timestamp() if record.created_at_s is None else record.created_at_s
+    return datetime.fromtimestamp(at, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def build(
@@ -148,7 +159,7 @@ def build(
     """The document Lambda writes to an S3 destination for a batch it gives up on (`records`
     Lambda-shaped); `function_error` is Lambda's "Unhandled" when the function failed, else None
     (the batch failed by its batchItemFailures or expired). SQS/SNS get it without `payload`."""
-    first, last = records[0]["dynamodb"], records[-1]["dynamodb"]
+    first, last = stream_records.parse(records[0]), stream_records.parse(records[-1])
     return {
         "requestContext": {
             "requestId": str(uuid.uuid4()),
@@ -165,10 +176,10 @@ def build(
         "timestamp": at.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
         BATCH_INFO: {
             "shardId": shard_id,
-            "startSequenceNumber": first["SequenceNumber"],
-            "endSequenceNumber": last["SequenceNumber"],
-            "approximateArrivalOfFirstRecord": _iso(first["ApproximateCreationDateTime"]),
-            "approximateArrivalOfLastRecord": _iso(last["ApproximateCreationDateTime"]),
+            "startSequenceNumber": first.sequence_number,
+            "endSequenceNumber": last.sequence_number,
+            "approximateArrivalOfFirstRecord": _arrival(first, at),
+            "approximateArrivalOfLastRecord": _arrival(last, at),
             "batchSize": len(records),
             "streamArn": stream_arn,
         },

@@ -146,6 +146,21 @@ def message_insert_filter_pattern() -> dict[str, Any]:
     }
 
 
+def message_group_rows_query(
+    *, table_name: str, index_name: str, group_uuid: str
+) -> dict[str, Any]:
+    """The low-level Query for every GRP# row of one conversation, through the GSI (patterns B's
+    conversation lookup and E): the one definition, used by the store and the stream processor,
+    whose IAM policy grants exactly this index."""
+    return {
+        "TableName": table_name,
+        "IndexName": index_name,
+        "KeyConditionExpression": "#group = :group",
+        "ExpressionAttributeNames": {"#group": GSI_PARTITION_KEY},
+        "ExpressionAttributeValues": {":group": {"S": group_uuid}},
+    }
+
+
 def uuid_from_pk(pk: str) -> str:
     """The UUID part of a `MSG#`/`GRP#` key; ValueError for anything else."""
     for prefix in (MESSAGE_PREFIX, GROUP_PREFIX):

@@ -265,16 +265,12 @@ class MessageStore:
         """get_message_group_rows as a Page (no cursor) that also counts the index's items
         that are not group rows (`skipped`)."""
         group_uuid = schema.validate_uuid(group_uuid, field="message_group_uuid")
-        kwargs: dict[str, Any] = {
-            "TableName": self.table_name,
-            "IndexName": self.index_name,
-            "KeyConditionExpression": "#group = :group",
-            "ExpressionAttributeNames": {"#group": schema.GSI_PARTITION_KEY},
-            "ExpressionAttributeValues": wire.serialize({":group": group_uuid}),
-        }
+        request = schema.message_group_rows_query(
+            table_name=self.table_name, index_name=self.index_name, group_uuid=group_uuid
+        )
         rows: list[MessageGroup] = []
         skipped = 0
-        for item in wire.query(self._client, **kwargs):
+        for item in wire.query(self._client, **request):
             row = wire.parsed(items.group_from_item, item)
             if row is None:
                 skipped += 1

@@ -2,8 +2,9 @@
 
 A batch goes through three steps:
 
-1. `parse_record`: a stream record becomes a `MessageRecord`, or a `SkippedRecord` with the reason
-   (not an INSERT, not a MSG# item, a missing attribute...). Skipped records are never retried.
+1. `parse_record`: a stream record (read by `cruddur_messages.stream_records`) becomes a
+   `MessageRecord`, or a `SkippedRecord` with the reason (not an INSERT, not a MSG# item, a
+   missing attribute...). Skipped records are never retried.
 2. `newest_per_conversation`: only the newest message of each conversation matters; the update
    keeps the conversation's earliest sequence number in the batch, the one to report on failure.
 3. `plan_rows`: from the conversation's GRP# rows (one GSI query), which rows to put and which to
@@ -20,16 +21,10 @@ import dataclasses
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final, Protocol
+from typing import Any, Protocol
 
-from boto3.dynamodb.types import TypeDeserializer
-
-from cruddur_messages import items, schema, timestamps
+from cruddur_messages import items, schema, stream_records, timestamps
 from cruddur_messages.models import Message, MessageGroup, validate_text
-
-INSERT: Final = "INSERT"
-
-_deserializer = TypeDeserializer()
 
 
 @dataclass(frozen=True)
@@ -111,38 +106,24 @@ class GroupRows(Protocol):
         ...
 
 
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
 def parse_record(record: Any) -> MessageRecord | SkippedRecord:
     """A stream record as the event source mapping delivers it, classified."""
-    if not isinstance(record, Mapping):
-        return SkippedRecord(None, None, "record is not an object")
-    event_id = _text(record.get("eventID"))
-    change = record.get("dynamodb")
-    if not isinstance(change, Mapping):
-        return SkippedRecord(None, event_id, "record has no dynamodb section")
-    sequence_number = _text(change.get("SequenceNumber"))
-    if sequence_number is None:
-        return SkippedRecord(None, event_id, "record has no SequenceNumber")
     try:
-        message = _message_of(record.get("eventName"), change.get("NewImage"))
+        parsed = stream_records.parse(record)
+    except stream_records.MalformedStreamRecordError as error:
+        return SkippedRecord(None, error.event_id, str(error))
+    try:
+        message = _message_of(parsed)
     except ValueError as error:
-        return SkippedRecord(sequence_number, event_id, str(error))
-    return MessageRecord(sequence_number, message)
+        return SkippedRecord(parsed.sequence_number, parsed.event_id, str(error))
+    return MessageRecord(parsed.sequence_number, message)
 
 
-def _message_of(event_name: Any, image: Any) -> Message:
+def _message_of(record: stream_records.StreamRecord) -> Message:
     """The message a record inserts; ValueError (text-free) saying why it is not one."""
-    if event_name != INSERT:
-        raise ValueError(f"event is {event_name!r}, not {INSERT}")
-    if not isinstance(image, Mapping):
-        raise ValueError("record has no NewImage")
-    try:
-        item = {name: _deserializer.deserialize(value) for name, value in image.items()}
-    except (TypeError, ValueError, KeyError, AttributeError):
-        raise ValueError("NewImage is not DynamoDB JSON") from None
+    if record.event_name != stream_records.INSERT:
+        raise ValueError(f"event is {record.event_name!r}, not {stream_records.INSERT}")
+    item = record.new_item()
     pk = item.get(schema.PARTITION_KEY)
     if not isinstance(pk, str) or not schema.is_message_pk(pk):
         raise ValueError("not a message item (no MSG# partition key)")

@@ -28,26 +28,23 @@ def publish_bucket_metrics(s3: Any, cloudwatch: Any) -> int:
         cloudwatch.put_metric_data(
             Namespace=NAMESPACE,
             MetricData=[
-                {
-                    "MetricName": "NumberOfObjects",
-                    "Dimensions": [
-                        {"Name": "BucketName", "Value": bucket},
-                        {"Name": "StorageType", "Value": "AllStorageTypes"},
-                    ],
-                    "Timestamp": now,
-                    "Value": float(count),
-                    "Unit": "Count",
-                },
-                {
-                    "MetricName": "BucketSizeBytes",
-                    "Dimensions": [
-                        {"Name": "BucketName", "Value": bucket},
-                        {"Name": "StorageType", "Value": "StandardStorage"},
-                    ],
-                    "Timestamp": now,
-                    "Value": float(size),
-                    "Unit": "Bytes",
-                },
+                _datapoint(bucket, "NumberOfObjects", "AllStorageTypes", count, "Count", at=now),
+                _datapoint(bucket, "BucketSizeBytes", "StandardStorage", size, "Bytes", at=now),
             ],
         )
     return len(buckets)
+
+
+def _datapoint(
+    bucket: str, name: str, storage_type: str, value: int, unit: str, *, at: datetime
+) -> dict[str, Any]:
+    return {
+        "MetricName": name,
+        "Dimensions": [
+            {"Name": "BucketName", "Value": bucket},
+            {"Name": "StorageType", "Value": storage_type},
+        ],
+        "Timestamp": at,
+        "Value": float(value),
+        "Unit": unit,
+    }

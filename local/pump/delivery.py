@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from cruddur_messages import stream_records
 from local.pump.checkpoints import Checkpoints
 from local.pump.failures import DeliveryDenied, FailureDestination, pointer
 from local.pump.mapping import UNLIMITED, MappingSettings
@@ -44,7 +45,7 @@ class _Outcome:
 
 
 def sequence(record: Mapping[str, Any]) -> str:
-    return str(record["dynamodb"]["SequenceNumber"])
+    return stream_records.parse(record).sequence_number
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -114,7 +115,7 @@ class Delivery:
         if self.mapping.max_record_age_s == UNLIMITED:
             return False
         now = self.clock()
-        created = float(record["dynamodb"].get("ApproximateCreationDateTime", now))
+        created = stream_records.parse(record).created_at_s or now
         return now - created > self.mapping.max_record_age_s
 
     def _deliver(self, shard_id: str, records: list[dict[str, Any]], *, retries: int) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from cruddur_messages import stream_records
 from local.cloud import Clients
 from local.stream_events import ShardReader, lambda_record
 from tools import failure_records
@@ -28,7 +29,7 @@ def replay_records(clients: Clients, failure: Mapping[str, Any]) -> list[dict[st
     found: list[dict[str, Any]] = []
     for page in reader.pages(info["shardId"]):
         for record in page:
-            sequence = int(record["dynamodb"]["SequenceNumber"])
+            sequence = int(stream_records.parse(record).sequence_number)
             if sequence > end:
                 return found
             if sequence >= start:

@@ -336,6 +336,16 @@ def render(per_invocation: float | None = None) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
+def write() -> bool:
+    """Write docs/capacity.md from the model and the latest bench results; whether it changed
+    (`make bench-docs` calls this after a run: the scale table follows part 6's figure)."""
+    text = render()
+    if DOC.exists() and DOC.read_text(encoding="utf-8") == text:
+        return False
+    DOC.write_text(text, encoding="utf-8")
+    return True
+
+
 if __name__ == "__main__":
-    DOC.write_text(render(), encoding="utf-8")
+    write()
     print(f"wrote {DOC}")

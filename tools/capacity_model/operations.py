@@ -47,6 +47,11 @@ class Units:
     def as_tuple(self) -> tuple[float, float, float, float]:
         return (self.table_read, self.table_write, self.index_read, self.index_write)
 
+    def as_dict(self) -> dict[str, float]:
+        """The units as the reports and the bench's results name them, to 3 decimals."""
+        names = ("table_rcu", "table_wcu", "gsi_rcu", "gsi_wcu")
+        return {name: round(value, 3) for name, value in zip(names, self.as_tuple(), strict=True)}
+
     @property
     def total(self) -> float:
         return sum(self.as_tuple())

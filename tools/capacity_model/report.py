@@ -6,22 +6,12 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
-from tools.capacity_model.operations import Units
 from tools.capacity_model.plan import Plan
 from tools.capacity_model.prices import PRICES_READ_ON, SOURCE_URLS, US_EAST_1
 from tools.capacity_model.stages import burst_seconds, stage_capacity, verdict
 
 if TYPE_CHECKING:
     from stacks.settings import StageSettings
-
-
-def _units(units: Units) -> dict[str, float]:
-    return {
-        "table_rcu": round(units.table_read, 3),
-        "table_wcu": round(units.table_write, 3),
-        "gsi_rcu": round(units.index_read, 3),
-        "gsi_wcu": round(units.index_write, 3),
-    }
 
 
 def _stage(plan: Plan, stage: StageSettings, overload: float | None) -> dict[str, Any]:
@@ -31,8 +21,8 @@ def _stage(plan: Plan, stage: StageSettings, overload: float | None) -> dict[str
     burst = burst_seconds(plan, capacity.floor, rate)
     return {
         "name": stage.name,
-        "provisioned": _units(capacity.floor),
-        "auto_scaling_maximum": _units(capacity.ceiling) if capacity.target_percent else None,
+        "provisioned": capacity.floor.as_dict(),
+        "auto_scaling_maximum": capacity.ceiling.as_dict() if capacity.target_percent else None,
         "target_utilization_percent": capacity.target_percent,
         "sustained_messages_per_second": round(result.sustained_floor, 2),
         "sustained_at_maximum": round(result.sustained_ceiling, 2),
@@ -61,10 +51,10 @@ def document(
             "b_reads_per_second": profile.b_reads_per_second,
             "b_page": profile.b_page,
         },
-        "per_message": _units(plan.per_message),
-        "per_second": _units(plan.per_second),
+        "per_message": plan.per_message.as_dict(),
+        "per_second": plan.per_second.as_dict(),
         "target_utilization_percent": plan.target_percent,
-        "provisioned": _units(plan.provisioned),
+        "provisioned": plan.provisioned.as_dict(),
         "partitions": {"table": table_partitions, "gsi": index_partitions},
         "over_default_quota": plan.over_quota(),
         "cost_usd": {

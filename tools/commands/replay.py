@@ -80,12 +80,10 @@ def _list(s3: Any, bucket: str, as_json: bool) -> None:
 
 def _show(key: str, record: failure_records.FailureRecord, as_json: bool) -> None:
     rows = [
-        [
-            str(r.get("dynamodb", {}).get("SequenceNumber", "?")),
-            str(r.get("eventName", "?")),
-            str(r.get("dynamodb", {}).get("NewImage", {}).get("sk", {}).get("S", "?")),
-        ]
-        for r in record.records
+        [r.sequence_number, r.event_name or "?", r.key(schema.SORT_KEY) or "?"]
+        if r is not None
+        else ["?", "?", "?"]
+        for r in record.parsed_records()
     ]
     if as_json:
         echo_json({"key": key, **dict(zip(_COLUMNS, _summary(key, record), strict=True))})
