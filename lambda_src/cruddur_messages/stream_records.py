@@ -3,10 +3,11 @@
 The stream processor parses each record of its batch with `parse`, the replay tool and Lambda's
 on-failure documents (tools/failure_records.py) read the records they hold with it, and the local
 pump reads each record's sequence number and age through it. The shape is the one Lambda delivers
-("DynamoDB Streams and AWS Lambda triggers", Streams.Lambda.html; the record itself is
-"StreamRecord" in the DynamoDB Streams API reference): `eventID`, `eventName`, and a `dynamodb`
-section with `Keys`, `NewImage`, `SequenceNumber` and `ApproximateCreationDateTime` (epoch
-seconds). Images stay in DynamoDB JSON until `new_item` is asked for.
+(Lambda developer guide, "Using AWS Lambda with Amazon DynamoDB", with-ddb.html): `eventID`,
+`eventName`, and a `dynamodb` section, the DynamoDB Streams API reference's "StreamRecord"
+(API_streams_StreamRecord.html), with `Keys`, `NewImage`, `SequenceNumber` and
+`ApproximateCreationDateTime` (UNIX epoch seconds; every one of them optional there, so each is
+checked). Images stay in DynamoDB JSON until `new_item` is asked for.
 """
 
 from __future__ import annotations
