@@ -20,11 +20,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Final
 
-from boto3.dynamodb.types import TypeSerializer
-
 from bench import course_processor
-from cruddur_messages import items, schema, timestamps
-from cruddur_messages.models import Message, MessageGroup, User
+from cruddur_messages import schema
+from cruddur_messages.models import User
 from cruddur_messages.store import MessageStore
 from local import cloud, deploy, server
 from local.pump import (
@@ -40,8 +38,6 @@ MESSAGES_PER_SCENARIO: Final = 200
 CONCURRENCY_LEVELS: Final = (1, 10, 100)
 _MAX_WRITERS: Final = 16
 _DRAIN_TIMEOUT_S: Final = 300.0
-_BATCH_WRITE_LIMIT: Final = 25
-_SERIALIZER: Final = TypeSerializer()
 
 
 def _participants(count: int) -> list[tuple[User, User]]:
@@ -72,36 +68,11 @@ class _Scenario:
         self.last_text: dict[str, str] = {}
 
     def open_groups(self) -> None:
-        """The three items pattern D writes per conversation, put with BatchWriteItem: setup, not
-        measured. (D's transaction is what the store uses; moto copies every table for each
-        transaction, which would make the setup, not the measurement, grow with the table.)"""
-        requests = []
+        """Each conversation opened by the store's own pattern D (its transaction, guards
+        included): setup, not measured."""
         for sender, recipient in self.pairs:
-            group_uuid, created_at = str(uuid.uuid4()), timestamps.now_timestamp()
-            first = Message(
-                message_uuid=str(uuid.uuid4()),
-                group_uuid=group_uuid,
-                created_at=created_at,
-                text="hello",
-                sender=sender,
-            )
-            rows = [
-                MessageGroup(
-                    group_uuid=group_uuid,
-                    owner_uuid=owner.uuid,
-                    last_message_at=created_at,
-                    last_message=first.text,
-                    other_user=other,
-                )
-                for owner, other in ((sender, recipient), (recipient, sender))
-            ]
-            for item in (items.message_item(first), *map(items.group_item, rows)):
-                requests.append({"PutRequest": {"Item": _SERIALIZER.serialize(item)["M"]}})
-            self.groups.append(group_uuid)
-        for start in range(0, len(requests), _BATCH_WRITE_LIMIT):
-            pending = {self.store.table_name: requests[start : start + _BATCH_WRITE_LIMIT]}
-            while pending:
-                pending = self.client.batch_write_item(RequestItems=pending)["UnprocessedItems"]
+            group, _ = self.store.create_message_group(sender, recipient, "hello")
+            self.groups.append(group.group_uuid)
 
     def send_messages(self) -> int:
         per_group = max(1, MESSAGES_PER_SCENARIO // len(self.pairs))

@@ -35,7 +35,7 @@ from werkzeug.serving import make_server
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
-from local import authz, capacity, cloud
+from local import authz, capacity, cloud, dynamodb_costs
 
 _READY_TIMEOUT_S: Final = 10.0
 # stop() waits for the server's loop to see the shutdown, up to one poll (socketserver's
@@ -269,6 +269,7 @@ def start(
             raise PolicyEngineError(str(error)) from None
     _hand_streams_to_the_pump()
     _log_group_arn_as_cloudformation_returns_it()
+    dynamodb_costs.install()
     # One access-log line per request would drown the pump's one line per batch.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     # Types moto's CloudFormation skips (alarms, queue and bucket policies) are listed in
