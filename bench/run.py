@@ -33,7 +33,7 @@ from tools.capacity_model import doc as capacity_doc
 
 RESULTS_DIR: Final = measure.PROJECT_ROOT / "bench" / "results"
 RUNS_DIR: Final = measure.PROJECT_ROOT / "bench" / "runs"  # gitignored
-# Twelve parts since the capacity work (about 10 min on an idle 2-core machine), with room to spare.
+# Twelve parts since the capacity work: about 5 min in the latest run (bench/results): room left.
 DEADLINE_S: Final = 14 * 60
 PARTS: Final = (
     "synth",
@@ -134,9 +134,10 @@ def publish(
         written = [out, out.with_suffix(".md")]
         written[1].write_text(report.render(results, out, written[1]), encoding="utf-8")
     root = measure.PROJECT_ROOT
-    return [
+    relative = (
         p.relative_to(root) if p.is_absolute() and p.is_relative_to(root) else p for p in written
-    ]
+    )
+    return list(dict.fromkeys(relative))  # a document both filled and regenerated, once
 
 
 def main(argv: list[str] | None = None) -> int:

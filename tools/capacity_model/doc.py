@@ -16,7 +16,7 @@ from stacks.stream_processor import PARALLELIZATION_FACTOR
 from tools.capacity_model import operations as ops
 from tools.capacity_model.operations import Operation, Units
 from tools.capacity_model.plan import BURST_SECONDS, TABLE_QUOTA_UNITS, Plan, TrafficProfile
-from tools.capacity_model.prices import PRICES_READ_ON, SOURCE_URLS, US_EAST_1
+from tools.capacity_model.prices import PRICES_IN_FORCE_SINCE, SOURCE_URLS, US_EAST_1
 from tools.capacity_model.shapes import Shape
 from tools.capacity_model.stages import stage_capacity, verdict
 
@@ -294,7 +294,8 @@ def render(per_invocation: float | None = None) -> str:
         "11 runs a mixed workload through the local cloud's meter and compares it with the "
         "model, operation by operation.",
         "",
-        f"Prices: us-east-1 list prices, read {PRICES_READ_ON} from {', '.join(SOURCE_URLS)} "
+        f"Prices: us-east-1 list prices in force since {PRICES_IN_FORCE_SINCE}, from "
+        f"{', '.join(SOURCE_URLS)} (check them there before quoting a bill) "
         "(`tools/capacity_model/prices.py`, the one place they live); a month is 730 hours.",
         "",
         "## What each operation costs",

@@ -1,8 +1,9 @@
 """DynamoDB's prices, in one place: US East (N. Virginia), standard table class.
 
 Source: "Amazon DynamoDB pricing", https://aws.amazon.com/dynamodb/pricing/on-demand/ and
-https://aws.amazon.com/dynamodb/pricing/provisioned/ (read 2026-12-04; the on-demand figures are
-those in force since DynamoDB halved on-demand throughput prices on 2024-11-01). Reserved capacity,
+https://aws.amazon.com/dynamodb/pricing/provisioned/: the figures in force since DynamoDB halved
+on-demand throughput prices on 2024-11-01. They were not re-read from those pages when this was
+written (this machine reaches no AWS site): check them before quoting a bill. Reserved capacity,
 the free tier and Database Savings Plans are left out: the comparison is list price against list
 price. Change a price here and `python -m tools.capacity_model.doc` regenerates docs/capacity.md.
 """
@@ -16,7 +17,7 @@ SOURCE_URLS: Final = (
     "https://aws.amazon.com/dynamodb/pricing/on-demand/",
     "https://aws.amazon.com/dynamodb/pricing/provisioned/",
 )
-PRICES_READ_ON: Final = "2026-12-04"
+PRICES_IN_FORCE_SINCE: Final = "2024-11-01"
 # AWS bills provisioned capacity by the hour; a month is 730 hours in AWS's own calculator.
 HOURS_PER_MONTH: Final = 730
 

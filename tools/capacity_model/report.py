@@ -7,7 +7,7 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from tools.capacity_model.plan import Plan
-from tools.capacity_model.prices import PRICES_READ_ON, SOURCE_URLS, US_EAST_1
+from tools.capacity_model.prices import PRICES_IN_FORCE_SINCE, SOURCE_URLS, US_EAST_1
 from tools.capacity_model.stages import burst_seconds, stage_capacity, verdict
 
 if TYPE_CHECKING:
@@ -64,7 +64,7 @@ def document(
             "per_million_messages_on_demand": round(costs.per_million_on_demand, 2),
             "per_million_messages_provisioned_full_use": round(costs.per_million_full_use, 2),
             "per_million_messages_provisioned_at_target": round(costs.per_million_at_target, 2),
-            "prices_read_on": PRICES_READ_ON,
+            "prices_in_force_since": PRICES_IN_FORCE_SINCE,
             "sources": list(SOURCE_URLS),
         },
         "one_partition": {
@@ -138,5 +138,7 @@ def lines(doc: dict[str, Any]) -> list[str]:
         )
         verdict_line = "holds the profile" if stage["holds"] else "does NOT hold the profile"
         out.append(f"  {verdict_line}" + "".join(f"\n  - {r}" for r in stage["reasons"]))
-    out.append(f"prices: {', '.join(cost['sources'])} (read {cost['prices_read_on']})")
+    out.append(
+        f"prices: {', '.join(cost['sources'])} (in force since {cost['prices_in_force_since']})"
+    )
     return out
