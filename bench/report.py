@@ -21,6 +21,7 @@ from bench import (
     capacity_efficiency,
     capacity_model_report,
     synth_breakdown,
+    table_growth,
     worker_bench,
 )
 from bench.measure import PROJECT_ROOT
@@ -311,6 +312,7 @@ _SECTIONS: Final = (
     ("capacity", "10. DynamoDB capacity on the local cloud", capacity_bench.report),
     ("capacity_model", "11. The capacity model against the meter", capacity_model_report.render),
     ("capacity_efficiency", "12. Capacity efficiency under throttling", capacity_efficiency.render),
+    ("table_growth", "13. A send as the table grows (local cloud)", table_growth.render),
 )
 
 

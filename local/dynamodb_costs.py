@@ -1,10 +1,10 @@
 """Two places where moto's DynamoDB grew slower with every item the table held, made flat.
 
-Measured with `python -m local.dynamodb_costs` (sends to one conversation on the local cloud, the
-milliseconds a send takes as the table grows), on this 2-core machine: before this module a send
-took 34 ms on a fresh table and 374 ms once the table held a thousand messages; with it, 8 ms and
-12-15 ms. DynamoDB's latency does not depend on the table's size, and the local cloud's should not
-either, or `make local` slows to a halt over a day of messages.
+`make bench` part 13 (bench/table_growth.py) sends messages to one conversation as the table grows,
+with these replacements and with moto's own methods (`uninstalled`): moto's cost a send grows with
+every message the table holds, these stay nearly flat. DynamoDB's latency does not depend on the
+table's size, and the local cloud's should not either, or `make local` slows to a halt over a day
+of messages.
 
 1. **TransactWriteItems.** moto makes a transaction all-or-nothing by deep-copying each table it
    names (items, stream records and all) before the first write, and putting the copy back if any
@@ -29,7 +29,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 import moto.dynamodb.models as dynamodb_models
 from moto.dynamodb.models import DynamoDBBackend
@@ -146,9 +146,22 @@ def _all_items(self: Table) -> list[Any]:
     return sorted(items, key=_sort_key)
 
 
+def _methods() -> tuple[Any, Any, Any]:
+    return (Table.all_items, DynamoDBBackend.transact_write_items, vars(dynamodb_models)["copy"])
+
+
+def _set_methods(all_items: Any, transact_write_items: Any, copy_module: Any) -> None:
+    Table.all_items = all_items  # type: ignore[method-assign]
+    DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+    vars(dynamodb_models)["copy"] = copy_module
+
+
+# moto's own methods (this module is imported before it installs anything), for `uninstalled`.
+_MOTO_OWN: Final = _methods()
+
+
 def install() -> None:
     """Both replacements, once per process."""
-    Table.all_items = _all_items  # type: ignore[method-assign]
     original: Callable[..., Any] = DynamoDBBackend.transact_write_items
     if getattr(original, "_undo_log", False):
         return
@@ -163,37 +176,15 @@ def install() -> None:
             raise
 
     transact_write_items._undo_log = True  # type: ignore[attr-defined]
-    dynamodb_models.copy = _CopyModule()  # type: ignore[attr-defined,assignment]
-    DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+    _set_methods(_all_items, transact_write_items, _CopyModule())
 
 
-def main() -> None:
-    """Sends to one conversation on a fresh local cloud: milliseconds per send as it grows."""
-    import time
-    import uuid
-
-    from cruddur_messages import schema
-    from cruddur_messages.models import User
-    from cruddur_messages.store import MessageStore
-    from local import cloud, server
-
-    port = server.free_port()
-    endpoint = server.start(port, enforce_capacity=False)
+@contextmanager
+def uninstalled() -> Iterator[None]:
+    """moto's own methods while inside, for the bench's comparison; the replacements after."""
+    replaced = _methods()
+    _set_methods(*_MOTO_OWN)
     try:
-        dynamodb = cloud.developer(cloud.endpoint_url(port))("dynamodb")
-        dynamodb.create_table(**schema.create_table_kwargs(schema.TABLE_NAME_DEFAULT))
-        store = MessageStore(dynamodb, table_name=schema.TABLE_NAME_DEFAULT)
-        alice, bob = (User(uuid=str(uuid.uuid4()), display_name=n, handle=n) for n in "ab")
-        group, _ = store.create_message_group(alice, bob, "hello")
-        for step in range(1, 7):
-            started = time.perf_counter()
-            for n in range(200):
-                store.create_message(group.group_uuid, alice, f"message {n}")
-            per_send_ms = (time.perf_counter() - started) / 200 * 1000
-            print(f"{step * 200:>5} messages in the table: {per_send_ms:.1f} ms a send")
+        yield
     finally:
-        endpoint.stop()
-
-
-if __name__ == "__main__":
-    main()
+        _set_methods(*replaced)
