@@ -3,9 +3,10 @@ capacity line of `make demo`/`make local`) and what is not yet published to Clou
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from local.capacity.metering import Consumed
 
@@ -23,14 +24,21 @@ class Usage:
     provisioned_write: float = 0.0
 
     def merge(self, other: Usage) -> None:
-        self.consumed_read += other.consumed_read
-        self.consumed_write += other.consumed_write
-        self.read_throttle_events += other.read_throttle_events
-        self.write_throttle_events += other.write_throttle_events
+        """Add the other's consumption and throttles; take its provisioned units (the latest)."""
+        for name in _COUNTED:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
         self.provisioned_read, self.provisioned_write = (
             other.provisioned_read,
             other.provisioned_write,
         )
+
+
+_COUNTED: Final = (
+    "consumed_read",
+    "consumed_write",
+    "read_throttle_events",
+    "write_throttle_events",
+)
 
 
 @dataclass
@@ -131,14 +139,7 @@ class Ledger:
                 entry = found.setdefault(
                     table, {"table": None, "indexes": {}, "throttled_requests": 0}
                 )
-                shaped = {
-                    "consumed_read": usage.consumed_read,
-                    "consumed_write": usage.consumed_write,
-                    "provisioned_read": usage.provisioned_read,
-                    "provisioned_write": usage.provisioned_write,
-                    "read_throttle_events": usage.read_throttle_events,
-                    "write_throttle_events": usage.write_throttle_events,
-                }
+                shaped = dataclasses.asdict(usage)
                 if index is None:
                     entry["table"] = shaped
                 else:

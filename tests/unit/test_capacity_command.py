@@ -3,6 +3,7 @@ clear line for bad input."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -63,3 +64,20 @@ def test_an_unknown_stage_is_one_line_and_exit_1() -> None:
 def test_a_share_over_one_is_refused_by_its_option() -> None:
     code, _, err = run("--new-conversations", "1.5")
     assert code == 2 and "--new-conversations" in err
+
+
+def test_the_options_defaults_are_the_models_default_profile() -> None:
+    code, out, _ = run("--json")
+    assert code == 0
+    assert json.loads(out)["profile"] == dataclasses.asdict(TrafficProfile())
+
+
+def test_each_profile_option_sets_its_field() -> None:
+    code, out, _ = run("--a-reads", "3", "--b-page", "7", "--bytes-per-char", "2", "--json")
+    assert code == 0
+    profile = json.loads(out)["profile"]
+    assert (profile["a_reads_per_second"], profile["b_page"], profile["bytes_per_char"]) == (
+        3,
+        7,
+        2,
+    )

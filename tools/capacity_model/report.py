@@ -3,6 +3,7 @@ lines it prints for people."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import TYPE_CHECKING, Any
 
@@ -40,17 +41,7 @@ def document(
     profile, costs, hot = plan.profile, plan.costs, plan.hot_keys
     table_partitions, index_partitions = plan.partitions
     return {
-        "profile": {
-            "messages_per_second": profile.messages_per_second,
-            "new_conversation_share": profile.new_conversation_share,
-            "messages_per_conversation_per_batch": profile.messages_per_conversation_per_batch,
-            "message_chars": profile.message_chars,
-            "bytes_per_char": profile.bytes_per_char,
-            "a_reads_per_second": profile.a_reads_per_second,
-            "a_page": profile.a_page,
-            "b_reads_per_second": profile.b_reads_per_second,
-            "b_page": profile.b_page,
-        },
+        "profile": dataclasses.asdict(profile),
         "per_message": plan.per_message.as_dict(),
         "per_second": plan.per_second.as_dict(),
         "target_utilization_percent": plan.target_percent,

@@ -3,6 +3,9 @@ a stage's settings hold it (the capacity model, tools/capacity_model; no request
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, Final
+
 import click
 
 from tools.capacity_model.plan import Plan, TrafficProfile
@@ -11,30 +14,45 @@ from tools.errors import ToolError
 from tools.output import echo_json
 
 _RATE = click.FloatRange(0, 1e7)
+_PAGE = click.IntRange(1, 100)
+# One option per field of TrafficProfile, in --help's order: (flag, field, type, help). The
+# defaults are the profile's own, so the command and the model cannot disagree on them.
+_PROFILE_OPTIONS: Final[tuple[tuple[str, str, click.ParamType[Any], str | None], ...]] = (
+    ("--messages-per-second", "messages_per_second", _RATE, None),
+    (
+        "--new-conversations",
+        "new_conversation_share",
+        click.FloatRange(0, 1),
+        "Share of messages that start a conversation (pattern D).",
+    ),
+    (
+        "--per-conversation-per-batch",
+        "messages_per_conversation_per_batch",
+        click.FloatRange(1, 10_000),
+        "Messages of one conversation in one batch window: the processor moves the rows once.",
+    ),
+    ("--message-chars", "message_chars", click.IntRange(1, 1024), None),
+    ("--bytes-per-char", "bytes_per_char", click.IntRange(1, 4), None),
+    ("--a-reads", "a_reads_per_second", _RATE, "Pattern A pages/s."),
+    ("--a-page", "a_page", _PAGE, None),
+    ("--b-reads", "b_reads_per_second", _RATE, "Pattern B pages/s."),
+    ("--b-page", "b_page", _PAGE, None),
+)
+
+
+def _profile_options(command: Callable[..., None]) -> Callable[..., None]:
+    defaults = TrafficProfile()
+    for flag, field, kind, help_text in reversed(_PROFILE_OPTIONS):
+        option = click.option(
+            flag, field, type=kind, default=getattr(defaults, field), show_default=True,
+            help=help_text,
+        )  # fmt: skip
+        command = option(command)
+    return command
 
 
 @click.command("capacity")
-@click.option("--messages-per-second", type=_RATE, default=1.0, show_default=True)
-@click.option(
-    "--new-conversations",
-    type=click.FloatRange(0, 1),
-    default=0.1,
-    show_default=True,
-    help="Share of messages that start a conversation (pattern D).",
-)
-@click.option(
-    "--per-conversation-per-batch",
-    type=click.FloatRange(1, 10_000),
-    default=1.0,
-    show_default=True,
-    help="Messages of one conversation in one batch window: the processor moves the rows once.",
-)
-@click.option("--message-chars", type=click.IntRange(1, 1024), default=80, show_default=True)
-@click.option("--bytes-per-char", type=click.IntRange(1, 4), default=1, show_default=True)
-@click.option("--a-reads", type=_RATE, default=0.0, show_default=True, help="Pattern A pages/s.")
-@click.option("--a-page", type=click.IntRange(1, 100), default=20, show_default=True)
-@click.option("--b-reads", type=_RATE, default=0.0, show_default=True, help="Pattern B pages/s.")
-@click.option("--b-page", type=click.IntRange(1, 100), default=20, show_default=True)
+@_profile_options
 @click.option(
     "--target",
     type=click.IntRange(20, 90),
@@ -51,19 +69,11 @@ _RATE = click.FloatRange(0, 1e7)
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
 def capacity(
     *,
-    messages_per_second: float,
-    new_conversations: float,
-    per_conversation_per_batch: float,
-    message_chars: int,
-    bytes_per_char: int,
-    a_reads: float,
-    a_page: int,
-    b_reads: float,
-    b_page: int,
     target: int | None,
     stage_name: str | None,
     overload: float | None,
     as_json: bool,
+    **profile_fields: Any,
 ) -> None:
     """Units, provisioned capacity, partitions and monthly cost of a traffic profile.
 
@@ -83,17 +93,7 @@ def capacity(
     if target is None:
         scaling = stage.table.autoscaling if stage is not None else None
         target = scaling.target_utilization_percent if scaling is not None else 70
-    profile = TrafficProfile(
-        messages_per_second=messages_per_second,
-        new_conversation_share=new_conversations,
-        messages_per_conversation_per_batch=per_conversation_per_batch,
-        message_chars=message_chars,
-        bytes_per_char=bytes_per_char,
-        a_reads_per_second=a_reads,
-        a_page=a_page,
-        b_reads_per_second=b_reads,
-        b_page=b_page,
-    )
+    profile = TrafficProfile(**profile_fields)
     result = document(Plan(profile, target_percent=target), stage, overload)
     if as_json:
         echo_json(result)
