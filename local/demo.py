@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from cruddur_messages import schema
 from cruddur_messages.models import Message, MessageGroup
@@ -35,6 +35,8 @@ _DIRECTORY = users.load()
 ANDREW = _DIRECTORY.lookup("andrewbrown")
 BAYKO = _DIRECTORY.lookup("bayko")
 LONDO = _DIRECTORY.lookup("londo")
+# The conversation step 4 starts (D) and continues (C): not the seed's pair, Andrew and Bayko.
+CONTINUED: Final = (LONDO, ANDREW)
 
 
 @dataclass(frozen=True)
@@ -44,20 +46,26 @@ class Conversation:
 
 
 def send_messages(store: MessageStore) -> tuple[str, Message]:
-    """Two conversations: D starts each, C continues one. Returns it and its newest message."""
-    group, _ = store.create_message_group(ANDREW, BAYKO, "Hey Bayko, are you coming to the demo?")
-    store.create_message_group(LONDO, ANDREW, "Andrew! The Centauri Republic needs a database.")
-    store.create_message(group.group_uuid, BAYKO, "Yes, I'll be there.")
-    store.create_message(group.group_uuid, ANDREW, "Great, bring the stream processor.")
-    last = store.create_message(group.group_uuid, BAYKO, "It's deployed; the pump runs it.")
+    """Beside the seed's conversation (Andrew and Bayko), D starts two more and C continues one:
+    one conversation per pair (ConversationExistsError otherwise). Returns it and its newest
+    message."""
+    londo, andrew = CONTINUED
+    group, _ = store.create_message_group(
+        londo, andrew, "Andrew! The Centauri Republic needs a database."
+    )
+    store.create_message_group(BAYKO, LONDO, "Londo, are you coming to the demo?")
+    store.create_message(group.group_uuid, andrew, "It needs a partition key first.")
+    store.create_message(group.group_uuid, londo, "Then give it one. Two, if they are cheap.")
+    last = store.create_message(group.group_uuid, andrew, "Deployed: the stream keeps our rows.")
     return group.group_uuid, last
 
 
 def check_rows(store: MessageStore, group_uuid: str, last: Message) -> list[str]:
-    """Problems with the conversation's two group rows: both must show its newest message."""
+    """Problems with the conversation's group rows: one per participant of CONTINUED, both
+    showing its newest message."""
     rows = store.get_message_group_rows(group_uuid)
     problems = []
-    if sorted(row.owner_uuid for row in rows) != sorted((ANDREW.uuid, BAYKO.uuid)):
+    if sorted(row.owner_uuid for row in rows) != sorted(user.uuid for user in CONTINUED):
         problems.append(f"expected one group row per participant, got {len(rows)}")
     problems.extend(
         f"{row.owner_uuid}'s row shows {row.last_message!r}, not the newest message"
