@@ -3,15 +3,17 @@
 
 from __future__ import annotations
 
+import shutil
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from cruddur_messages import schema
+from local import cloud, deploy, server
 
 _HERE = Path(__file__).parent
 
@@ -20,6 +22,17 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if item.path.is_relative_to(_HERE):
             item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture
+def local_cloud_port() -> Iterator[int]:
+    """A free port for a `make demo`/`make local` of the test's own, and afterwards no
+    cdk.out.local-<port> assemblies left in the checkout."""
+    port = server.free_port()
+    yield port
+    assembly = deploy.default_output(cloud.endpoint_url(port))
+    for directory in (assembly, assembly.with_name(assembly.name + "-bootstrap")):
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 @pytest.fixture

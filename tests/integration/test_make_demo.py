@@ -9,17 +9,15 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from local import server
 from local.demo import CONTINUED
 
 REPO = Path(__file__).resolve().parents[2]
 TIMEOUT_S = 240
 
 
-def test_make_demo_runs_every_step_and_exits_0() -> None:
-    port = server.free_port()
+def test_make_demo_runs_every_step_and_exits_0(local_cloud_port: int) -> None:
     result = subprocess.run(
-        ["make", "--no-print-directory", "demo", f"PORT={port}"],
+        ["make", "--no-print-directory", "demo", f"PORT={local_cloud_port}"],
         cwd=REPO,
         capture_output=True,
         text=True,

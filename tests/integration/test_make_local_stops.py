@@ -15,8 +15,6 @@ from pathlib import Path
 
 import pytest
 
-from local import server
-
 REPO = Path(__file__).resolve().parents[2]
 TIMEOUT_S = 60
 
@@ -81,8 +79,10 @@ def assert_stopped_cleanly(process: subprocess.Popen[str], lines: list[str]) -> 
 MAKE_LOCAL = "make --no-print-directory -o setup local PORT={port}"
 
 
-def test_sigint_to_make_stops_everything(start: Callable[[str], subprocess.Popen[str]]) -> None:
-    process = start(f"exec {MAKE_LOCAL.format(port=server.free_port())}")
+def test_sigint_to_make_stops_everything(
+    local_cloud_port: int, start: Callable[[str], subprocess.Popen[str]]
+) -> None:
+    process = start(f"exec {MAKE_LOCAL.format(port=local_cloud_port)}")
     assert process.stdout is not None
     assert "local cloud on" in next(line for line in process.stdout if "local cloud" in line)
     lines = stop_mid_deploy(process, process.pid, signal.SIGINT)
@@ -90,11 +90,11 @@ def test_sigint_to_make_stops_everything(start: Callable[[str], subprocess.Popen
 
 
 def test_sigterm_to_a_background_make_of_a_script_stops_everything(
-    start: Callable[[str], subprocess.Popen[str]],
+    local_cloud_port: int, start: Callable[[str], subprocess.Popen[str]]
 ) -> None:
     """`make local &` in a script ignores SIGINT (POSIX shells start background jobs so);
     `kill $!` (SIGTERM) is the way, and it stops everything with the usual lines."""
-    script = f'{MAKE_LOCAL.format(port=server.free_port())} &\necho "make $!"\nwait'
+    script = f'{MAKE_LOCAL.format(port=local_cloud_port)} &\necho "make $!"\nwait'
     process = start(script)
     assert process.stdout is not None
     make_pid = int(next(process.stdout).split()[1])
