@@ -10,6 +10,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -92,11 +93,13 @@ CLOCK = ManualClock()
 
 
 @pytest.fixture(scope="module")
-def endpoint() -> Iterator[str]:
+def endpoint(endpoint_log: Path) -> Iterator[str]:
     """Its own endpoint: capacity on a clock that moves only when the test says (a spent burst
     stays spent), metrics published every 0.2 s."""
     port = server.free_port()
-    running = server.start(port, authorize=False, capacity_clock=CLOCK, metrics_interval_s=0.2)
+    running = server.start(
+        port, authorize=False, capacity_clock=CLOCK, metrics_interval_s=0.2, log_file=endpoint_log
+    )
     try:
         with cloud.offline_environ():
             yield cloud.endpoint_url(port)
@@ -201,9 +204,9 @@ def test_every_dynamodb_metric_of_the_alarms_and_dashboards_has_data(
     assert missing == []
 
 
-def test_the_last_metrics_are_published_when_the_endpoint_stops() -> None:
+def test_the_last_metrics_are_published_when_the_endpoint_stops(endpoint_log: Path) -> None:
     port = server.free_port()
-    running = server.start(port, authorize=False, metrics_interval_s=3600)
+    running = server.start(port, authorize=False, metrics_interval_s=3600, log_file=endpoint_log)
     table = f"metrics-{uuid.uuid4().hex[:8]}"
     with cloud.offline_environ():
         client = boto3.client("dynamodb", endpoint_url=cloud.endpoint_url(port))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any, NamedTuple
 
 import boto3
@@ -40,10 +41,10 @@ class Endpoint(NamedTuple):
 
 
 @pytest.fixture(scope="module")
-def endpoint(clock: ManualClock) -> Iterator[Endpoint]:
+def endpoint(clock: ManualClock, endpoint_log: Path) -> Iterator[Endpoint]:
     """An endpoint of its own: its capacity clock is the test's."""
     port = server.free_port()
-    running = server.start(port, authorize=False, capacity_clock=clock)
+    running = server.start(port, authorize=False, capacity_clock=clock, log_file=endpoint_log)
     try:
         yield Endpoint(running, cloud.endpoint_url(port))
     finally:

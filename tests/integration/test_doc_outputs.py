@@ -50,10 +50,10 @@ def matches(documented: list[str], printed: list[str]) -> bool:
 
 
 @pytest.fixture
-def endpoint() -> Iterator[str]:
+def endpoint(endpoint_log: Path) -> Iterator[str]:
     """An endpoint of each test's own: the doc's commands use the default table name."""
     port = server.free_port()
-    started = server.start(port)
+    started = server.start(port, log_file=endpoint_log)
     try:
         yield cloud.endpoint_url(port)
     finally:
