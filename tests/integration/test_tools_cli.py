@@ -26,6 +26,8 @@ import pytest
 from ddb_cli import BIN, one_error_line, run, run_script, tool_env
 
 from cruddur_messages import schema
+from cruddur_messages.store import MessageStore
+from tools import users
 from tools.cli import cli, script_path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -346,6 +348,25 @@ def test_seed_twice_writes_nothing_new(seeded: dict[str, Any]) -> None:
     assert result.returncode == 0, result.stderr
     assert f"wrote 0 messages, {len(seed_lines())} already there" in result.stdout
     assert scan_json(seeded["env"]) == before
+
+
+def test_seed_into_a_pair_that_has_another_conversation_says_which_and_writes_nothing(
+    empty_table: dict[str, str], dynamodb_client: Any
+) -> None:
+    """One conversation per pair: when the app already started Andrew and Bayko's, the seed
+    cannot start its own beside it; it names theirs and leaves the table as it was."""
+    people = users.load()
+    store = MessageStore(dynamodb_client, table_name=empty_table["DDB_MESSAGE_TABLE"])
+    theirs, _ = store.create_message_group(
+        people.lookup("bayko"), people.lookup("andrewbrown"), "started in the app"
+    )
+    before = scan_json(empty_table)
+    result = run("seed", env=empty_table)
+    assert result.returncode == 1
+    line = one_error_line(result)
+    assert f"already have a conversation, {theirs.group_uuid}, not the seed's" in line
+    assert f"get-conversation {theirs.group_uuid}" in line and "nothing was written" in line
+    assert scan_json(empty_table) == before
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from cruddur_messages.store import MAX_PAGE_SIZE, MessageStore
+from cruddur_messages.store import MAX_PAGE_SIZE, ConversationExistsError, MessageStore
 from tools import seedfile, users
 from tools.connection import connect, prod_option, table_option
 from tools.errors import ToolError
@@ -84,14 +84,24 @@ def seed(
         for message in todo:
             # The file's ids and times, so a second run finds these very messages.
             if not has_rows:
-                store.create_message_group(
-                    message.sender,
-                    message.recipient,
-                    message.text,
-                    group_uuid=group_uuid,
-                    message_uuid=message.message_uuid,
-                    created_at=message.created_at,
-                )
+                try:
+                    store.create_message_group(
+                        message.sender,
+                        message.recipient,
+                        message.text,
+                        group_uuid=group_uuid,
+                        message_uuid=message.message_uuid,
+                        created_at=message.created_at,
+                    )
+                except ConversationExistsError as error:
+                    # One conversation per pair: theirs was started by something else than this
+                    # file, and the seed writes only its own (nothing was written).
+                    raise ToolError(
+                        f"@{first.handle} and @{second.handle} already have a conversation, "
+                        f"{error.group_uuid}, not the seed's {group_uuid}; nothing was written. "
+                        f"Read it with bin/ddb/patterns/get-conversation {error.group_uuid}, or "
+                        "drop the table (bin/ddb/drop) to seed from scratch"
+                    ) from None
                 has_rows = True
             else:
                 store.create_message(
