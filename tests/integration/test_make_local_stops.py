@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import subprocess
 import time
@@ -97,7 +98,14 @@ def test_sigterm_to_a_background_make_of_a_script_stops_everything(
     script = f'{MAKE_LOCAL.format(port=local_cloud_port)} &\necho "make $!"\nwait'
     process = start(script)
     assert process.stdout is not None
-    make_pid = int(next(process.stdout).split()[1])
-    next(line for line in process.stdout if "local cloud on" in line)
+    # The script's `echo` and the background make's first lines race: wait for both, in any order.
+    make_pid, cloud_started = None, False
+    for line in process.stdout:
+        if match := re.fullmatch(r"make (\d+)", line.strip()):
+            make_pid = int(match[1])
+        cloud_started = cloud_started or "local cloud on" in line
+        if make_pid is not None and cloud_started:
+            break
+    assert make_pid is not None and cloud_started
     lines = stop_mid_deploy(process, make_pid, signal.SIGTERM)
     assert_stopped_cleanly(process, [line for line in lines if not line.startswith("make: ")])
