@@ -53,7 +53,7 @@ def send_messages(store: MessageStore) -> tuple[str, Message]:
     group, _ = store.create_message_group(
         londo, andrew, "Andrew! The Centauri Republic needs a database."
     )
-    store.create_message_group(BAYKO, LONDO, "Londo, are you coming to the demo?")
+    store.create_message_group(BAYKO, londo, "Londo, are you coming to the demo?")
     store.create_message(group.group_uuid, andrew, "It needs a partition key first.")
     store.create_message(group.group_uuid, londo, "Then give it one. Two, if they are cheap.")
     last = store.create_message(group.group_uuid, andrew, "Deployed: the stream keeps our rows.")

@@ -66,6 +66,12 @@ def default_output(endpoint: str, project_root: Path = PROJECT_ROOT) -> Path:
     return project_root / f"{DEFAULT_OUTPUT_PREFIX}-{port}"
 
 
+def bootstrap_output(output_dir: Path) -> Path:
+    """Where `cdk bootstrap` writes and runs, beside the app's assembly: the CLI locks its output
+    directory even to bootstrap, so bootstrap and synth each get their own."""
+    return output_dir.resolve().with_name(output_dir.name + "-bootstrap")
+
+
 # The process groups of the CLI commands under way (bootstrap and synth run in parallel).
 _RUNNING: set[int] = set()
 
@@ -127,14 +133,13 @@ def deploy(
     account = cloud.account_id(endpoint)
     started = time.monotonic()
     common = ["--no-notices", "--no-color"]
-    # The CLI locks its output directory even to bootstrap: each command gets its own.
-    bootstrap_output = output_dir.resolve().with_name(output_dir.name + "-bootstrap")
+    bootstrap_dir = bootstrap_output(output_dir)
     bootstrap = [
         cdk,
         "bootstrap",
         f"aws://{account}/{cloud.REGION}",
         "--output",
-        str(bootstrap_output),
+        str(bootstrap_dir),
         *common,
     ]
     synth = [cdk, "synth", "--quiet", "-c", f"stage={STAGE}", "--output", str(output_dir), *common]
@@ -144,10 +149,10 @@ def deploy(
     # competing with the real synth), although the environment is given and the app sets no
     # bootstrap qualifier.
     shutil.rmtree(output_dir, ignore_errors=True)
-    bootstrap_output.mkdir(parents=True, exist_ok=True)
+    bootstrap_dir.mkdir(parents=True, exist_ok=True)
     with ThreadPoolExecutor(max_workers=2) as pool:
         jobs = [
-            pool.submit(_run, bootstrap, env, bootstrap_output),
+            pool.submit(_run, bootstrap, env, bootstrap_dir),
             pool.submit(_run, synth, env, project_root),
         ]
         try:

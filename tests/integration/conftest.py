@@ -31,7 +31,7 @@ def local_cloud_port() -> Iterator[int]:
     port = server.free_port()
     yield port
     assembly = deploy.default_output(cloud.endpoint_url(port))
-    for directory in (assembly, assembly.with_name(assembly.name + "-bootstrap")):
+    for directory in (assembly, deploy.bootstrap_output(assembly)):
         shutil.rmtree(directory, ignore_errors=True)
 
 
